@@ -1,0 +1,179 @@
+"""Array backends and devices.
+
+Three devices hold tensor data:
+
+- ``"cpu"``: NumPy arrays; kernels from ``kernels/cpu`` (Numba).
+- ``"cuda"``: CuPy arrays on a real NVIDIA GPU; kernels from ``kernels/gpu`` (CUDA C).
+- ``"cuda-sim"``: NumPy arrays, but the *GPU* kernels: the same CUDA C sources compiled with
+  g++ and run on the CPU by ``minitorch_cv.emulator``. Slow, but a student without a GPU can
+  run and step through the real GPU kernels.
+
+This module imports nothing from the rest of the package, and it is (with ``kernels/gpu``) the
+only place that imports ``cupy``, always behind a guard so that a CPU-only install works.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from types import ModuleType
+
+import numpy as np
+
+DEVICES = ("cpu", "cuda", "cuda-sim")
+
+_cupy: ModuleType | None = None
+_cupy_error: str | None = None
+
+
+def _load_cupy() -> ModuleType | None:
+    """Import cupy once; remember why it failed so ``doctor()`` can say so."""
+    global _cupy, _cupy_error
+    if _cupy is not None or _cupy_error is not None:
+        return _cupy
+    if importlib.util.find_spec("cupy") is None:
+        _cupy_error = "cupy is not installed (pip install 'minitorch_cv[gpu]')"
+        return None
+    try:
+        import cupy  # noqa: PLC0415  (guarded optional import)
+
+        _cupy = cupy
+    except Exception as exc:  # a broken CUDA install raises all sorts of errors
+        _cupy_error = f"cupy is installed but failed to import: {exc}"
+    return _cupy
+
+
+def cupy_module() -> ModuleType:
+    """Return the cupy module or raise an error that says how to get it."""
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(f"device 'cuda' needs CuPy: {_cupy_error}")
+    return cp
+
+
+def cuda_available() -> bool:
+    """True when cupy imports and sees at least one GPU."""
+    cp = _load_cupy()
+    if cp is None:
+        return False
+    try:
+        return bool(cp.is_available())
+    except Exception:
+        return False
+
+
+def check_device(device: str) -> str:
+    """Normalise a device name (``"cuda:0"`` -> ``"cuda"``) and reject unknown ones."""
+    if not isinstance(device, str):
+        device = str(device)
+    name = device.split(":")[0] if device.startswith("cuda:") else device
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
+    if name == "cuda" and not cuda_available():
+        raise RuntimeError(
+            "device 'cuda' is not usable here: "
+            + (_cupy_error or "cupy found no GPU")
+            + ". Use 'cpu', or 'cuda-sim' to run the GPU kernels on the CPU."
+        )
+    return name
+
+
+def array_module_for(device: str) -> ModuleType:
+    """The array module (numpy or cupy) that holds data for ``device``."""
+    return cupy_module() if device == "cuda" else np
+
+
+def get_array_module(*arrays) -> ModuleType:
+    """Return ``cupy`` if any argument is a CuPy array, else ``numpy`` (as Chainer does)."""
+    cp = _cupy
+    if cp is not None:
+        for a in arrays:
+            if isinstance(a, cp.ndarray):
+                return cp
+    return np
+
+
+def device_of_array(array) -> str:
+    """``"cuda"`` for a CuPy array, ``"cpu"`` for anything else."""
+    return "cuda" if get_array_module(array) is not np else "cpu"
+
+
+def to_numpy(array) -> np.ndarray:
+    """Copy a CuPy array to the host; NumPy arrays pass through."""
+    if get_array_module(array) is np:
+        return np.asarray(array)
+    return array.get()
+
+
+def move_array(array, device: str):
+    """Return ``array`` as held by ``device`` (a copy only when it must cross to/from a GPU)."""
+    if device == "cuda":
+        return cupy_module().asarray(array)
+    return to_numpy(array)
+
+
+# ----------------------------------------------------------------------------- doctor
+def _blas_report() -> list[str]:
+    lines = []
+    try:
+        from threadpoolctl import threadpool_info  # noqa: PLC0415
+
+        for info in threadpool_info():
+            lines.append(
+                f"  {info.get('user_api')}: {info.get('internal_api')} "
+                f"{info.get('version')} ({info.get('architecture', '?')} kernel, "
+                f"{info.get('num_threads')} threads)"
+            )
+    except ImportError:
+        lines.append("  threadpoolctl not installed: cannot name the BLAS in use")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        if os.environ.get(var):
+            lines.append(f"  {var}={os.environ[var]}")
+    return lines
+
+
+def doctor_lines() -> list[str]:
+    """What is installed and usable, and why not, in plain words."""
+    lines = [f"numpy {np.__version__}", f"CPU cores: {os.cpu_count()}"]
+    try:
+        import numba  # noqa: PLC0415
+
+        lines.append(
+            f"numba {numba.__version__}: CPU kernels compiled with {numba.config.NUMBA_NUM_THREADS}"
+            f" threads (NUMBA_DISABLE_JIT={os.environ.get('NUMBA_DISABLE_JIT', '0')})"
+        )
+    except ImportError:
+        lines.append("numba is not installed: the CPU kernels cannot run (pip install numba)")
+    lines.append("BLAS:")
+    lines.extend(_blas_report())
+    cp = _load_cupy()
+    if cp is None:
+        lines.append(f"cupy: not usable: {_cupy_error}")
+    else:
+        lines.append(f"cupy {cp.__version__}")
+        try:
+            ver = cp.cuda.nvrtc.getVersion()
+            lines.append(f"  NVRTC {ver[0]}.{ver[1]} found: GPU kernels can be compiled")
+        except Exception as exc:
+            lines.append(f"  NVRTC not found ({exc}); pip install 'nvidia-cuda-nvrtc==13.*'")
+        try:
+            drv = cp.cuda.runtime.driverGetVersion()
+            lines.append(f"  CUDA driver {drv}")
+        except Exception as exc:
+            lines.append(f"  no CUDA driver: {type(exc).__name__}: {exc}")
+        lines.append(
+            "  GPU present: yes" if cuda_available() else "  GPU present: no (device 'cuda' off)"
+        )
+    cxx = shutil.which(os.environ.get("CXX", "g++"))
+    lines.append(
+        f"simulated GPU ('cuda-sim'): usable, compiler {cxx}"
+        if cxx
+        else "simulated GPU ('cuda-sim'): not usable, no g++ found (apt-get install g++)"
+    )
+    return lines
+
+
+def doctor() -> None:
+    """Print what is installed and usable (numba, cupy, CUDA, BLAS, threads) and why not."""
+    print("\n".join(doctor_lines()))

@@ -1,0 +1,36 @@
+"""``import minitorch_cv.functional as F``: the user API of every op, with torch's names.
+
+One import per line (explicit exports, no side effects). Each group comes from the module
+that owns it.
+"""
+
+from ..ops.api import (  # noqa: F401
+    abs,
+    add,
+    cat,
+    clamp,
+    div,
+    exp,
+    flatten,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pad,
+    pow,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    stack,
+    sub,
+    tanh,
+    where,
+)
+
+# --- kernels-backed ops (conv, pooling, batch norm, dropout) are imported below this line ---

@@ -1,0 +1,1 @@
+"""Differentiable primitives: one ``Function`` per op, grouped by concept."""
