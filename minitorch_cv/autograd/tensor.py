@@ -195,7 +195,7 @@ class Tensor:
     def to(self, device_or_dtype=None, dtype=None) -> Tensor:
         """``to("cuda-sim")``, ``to(float64)``, or ``to("cpu", float64)``; differentiable."""
         device = self.device
-        if isinstance(device_or_dtype, str) and device_or_dtype.split(":")[0] in backend.DEVICES:
+        if isinstance(device_or_dtype, str):  # strings are devices, dtypes are dtype objects
             device = backend.check_device(device_or_dtype)
         elif device_or_dtype is not None:
             dtype = device_or_dtype
