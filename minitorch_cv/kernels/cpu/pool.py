@@ -1,0 +1,169 @@
+"""Max and average pooling on the CPU (Numba), forward and backward.
+
+Output size along one axis (``size`` input pixels, kernel ``k``, stride ``s``, padding ``p``,
+dilation ``d``; ceil_mode is decided by the caller, which passes ``out_h``/``out_w``)::
+
+    out = (size + 2*p - d*(k - 1) - 1) // s + 1
+
+Output pixel ``oh``'s tap ``i`` reads input row ``h = oh*sh - ph + i*dh``. Every kernel runs in
+parallel over the ``N*C`` planes (``prange``); a plane belongs to one thread, so the backward
+``+=`` (overlapping windows) never races.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    N, C, H, W = x.shape
+    out = np.empty((N, C, out_h, out_w), dtype=x.dtype)
+    argmax = np.empty((N, C, out_h, out_w), dtype=np.int64)
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        for oh in range(out_h):
+            for ow in range(out_w):
+                best = -np.inf
+                best_index = -1
+                for i in range(kh):
+                    h = oh * sh - ph + i * dh
+                    if h < 0 or h >= H:
+                        continue
+                    for j in range(kw):
+                        w = ow * sw - pw + j * dw
+                        if w < 0 or w >= W:
+                            continue
+                        value = x[n, c, h, w]
+                        # strict `>`: the first maximum wins; a NaN always wins (torch CPU)
+                        if best_index < 0 or value > best or np.isnan(value):
+                            best = value
+                            best_index = h * W + w
+                out[n, c, oh, ow] = best
+                argmax[n, c, oh, ow] = best_index
+    return out, argmax
+
+
+def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    """Maximum over each window and where it was.
+
+    Shapes:
+        x: (N, C, H, W). out: (N, C, out_h, out_w). argmax: (N, C, out_h, out_w) int64,
+        the flat index ``h*W + w`` into the input plane (torch's ``return_indices``).
+
+    Loop (padding counts as -inf; the first maximum in row-major window order wins ties)::
+
+        for n, c, oh, ow:
+            out[n, c, oh, ow] = max over i, j of x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
+    """
+    return _max_pool2d_forward(np.ascontiguousarray(x), int(kh), int(kw), int(sh), int(sw),
+                               int(ph), int(pw), int(dh), int(dw), int(out_h), int(out_w))
+
+
+@njit(parallel=True, cache=True)
+def _max_pool2d_backward(grad_out, argmax, H, W):
+    N, C, out_h, out_w = grad_out.shape
+    grad_x = np.zeros((N, C, H * W), dtype=grad_out.dtype)
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        for oh in range(out_h):
+            for ow in range(out_w):
+                grad_x[n, c, argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
+    return grad_x.reshape((N, C, H, W))
+
+
+def max_pool2d_backward(grad_out, argmax, H, W):
+    """Route each output gradient to the input pixel that won its window.
+
+    Shapes: grad_out, argmax (N, C, out_h, out_w) -> grad_x (N, C, H, W).
+
+    Loop::
+
+        grad_x = 0
+        for n, c, oh, ow:
+            grad_x[n, c].flat[argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
+    """
+    return _max_pool2d_backward(np.ascontiguousarray(grad_out), np.ascontiguousarray(argmax),
+                                int(H), int(W))
+
+
+@njit(cache=True)
+def _window(o, s, p, k, size):
+    """One average-pool window: real pixels ``[start, end)`` and the padded-bounds count."""
+    start = o * s - p
+    end = min(start + k, size + p)
+    padded_count = end - start
+    return max(start, 0), min(end, size), padded_count
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool2d(x_or_grad, H, W, kh, kw, sh, sw, ph, pw, out_h, out_w, count_include_pad,
+                backward):
+    # one body for both directions: forward sums a window, backward spreads into it
+    N, C = x_or_grad.shape[0], x_or_grad.shape[1]
+    if backward:
+        result = np.zeros((N, C, H, W), dtype=x_or_grad.dtype)
+    else:
+        result = np.empty((N, C, out_h, out_w), dtype=x_or_grad.dtype)
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        for oh in range(out_h):
+            h0, h1, count_h = _window(oh, sh, ph, kh, H)
+            for ow in range(out_w):
+                w0, w1, count_w = _window(ow, sw, pw, kw, W)
+                if count_include_pad:
+                    divisor = count_h * count_w
+                else:
+                    divisor = (h1 - h0) * (w1 - w0)
+                if backward:
+                    share = x_or_grad[n, c, oh, ow] / divisor
+                    for h in range(h0, h1):
+                        for w in range(w0, w1):
+                            result[n, c, h, w] += share
+                else:
+                    total = 0.0
+                    for h in range(h0, h1):
+                        for w in range(w0, w1):
+                            total += x_or_grad[n, c, h, w]
+                    result[n, c, oh, ow] = total / divisor
+    return result
+
+
+def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out_h, out_w, count_include_pad):
+    """Mean over each window, with PyTorch's divisor rule.
+
+    Shapes: x (N, C, H, W) -> out (N, C, out_h, out_w).
+
+    Loop::
+
+        for n, c, oh, ow:
+            h0 = oh*sh - ph;  h1 = min(h0 + kh, H + ph)      # window clipped to padded bounds
+            w0 = ow*sw - pw;  w1 = min(w0 + kw, W + pw)
+            divisor = (h1 - h0) * (w1 - w0)                  # count_include_pad
+            h0, h1, w0, w1 = max(h0, 0), min(h1, H), max(w0, 0), min(w1, W)
+            if not count_include_pad: divisor = (h1 - h0) * (w1 - w0)   # real pixels only
+            out[n, c, oh, ow] = x[n, c, h0:h1, w0:w1].sum() / divisor
+    """
+    N, C, H, W = x.shape
+    return _avg_pool2d(np.ascontiguousarray(x), H, W, int(kh), int(kw), int(sh), int(sw),
+                       int(ph), int(pw), int(out_h), int(out_w), bool(count_include_pad), False)
+
+
+def avg_pool2d_backward(grad_out, H, W, kh, kw, sh, sw, ph, pw, count_include_pad):
+    """Spread each output gradient evenly (``/ divisor``) over the real pixels of its window.
+
+    Shapes: grad_out (N, C, out_h, out_w) -> grad_x (N, C, H, W). Same windows and divisors
+    as ``avg_pool2d_forward``::
+
+        grad_x = 0
+        for n, c, oh, ow:
+            grad_x[n, c, h0:h1, w0:w1] += grad_out[n, c, oh, ow] / divisor
+    """
+    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
+    return _avg_pool2d(np.ascontiguousarray(grad_out), int(H), int(W), int(kh), int(kw),
+                       int(sh), int(sw), int(ph), int(pw), out_h, out_w,
+                       bool(count_include_pad), True)
