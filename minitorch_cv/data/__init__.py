@@ -1,0 +1,48 @@
+"""Data pipeline: datasets, the DataLoader, transforms, MixUp/CutMix, image datasets.
+
+``from minitorch_cv.data import DataLoader, TensorDataset`` and
+``from minitorch_cv.data import transforms as T`` mirror ``torch.utils.data`` and
+``torchvision.transforms``; ``MNIST``, ``FashionMNIST`` and ``CIFAR10`` mirror
+``torchvision.datasets``.
+"""
+
+from . import transforms
+from .dataloader import DataLoader, collate_arrays, default_collate
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .geometric import RandomResizedCrop, RandomRotation, Resize
+from .mix import cutmix, mixup, one_hot
+from .transforms import (
+    CenterCrop,
+    Compose,
+    Lambda,
+    Normalize,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomVerticalFlip,
+    ToTensor,
+)
+
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "DataLoader",
+    "Dataset",
+    "Lambda",
+    "Normalize",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "RandomResizedCrop",
+    "RandomRotation",
+    "RandomVerticalFlip",
+    "Resize",
+    "Subset",
+    "TensorDataset",
+    "ToTensor",
+    "collate_arrays",
+    "cutmix",
+    "default_collate",
+    "mixup",
+    "one_hot",
+    "random_split",
+    "transforms",
+]
