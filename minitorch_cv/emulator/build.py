@@ -1,0 +1,142 @@
+"""Build a CUDA C source into a shared library that runs on the CPU (g++ plus ``cuda_shim.h``).
+
+The build wraps the source unchanged between the shim header and one generated entry point per
+``extern "C" __global__`` kernel, compiles it with g++ and keeps the library in a cache keyed by
+the full text and flags, so a kernel is compiled once per machine (about a second).
+
+Environment variables:
+
+- ``MINITORCH_CV_EMULATOR_CACHE``: cache directory (default
+  ``$XDG_CACHE_HOME/minitorch_cv/emulator``, else ``~/.cache/minitorch_cv/emulator``).
+- ``CXX``: the C++ compiler (default ``g++``; it needs C++20).
+- ``MINITORCH_CV_EMULATOR_DEBUG=1``: build with ``-O0 -g`` so a debugger steps line by line.
+- ``MINITORCH_CV_EMULATOR_SANITIZE=address|thread``: build every kernel with a sanitizer
+  (see ``minitorch_cv.emulator.sanitizers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+SHIM_HEADER = Path(__file__).with_name("cuda_shim.h")
+SANITIZERS = {
+    # UBSan rides along with ASan: signed overflow in index arithmetic is a bug too.
+    "address": ("-fsanitize=address,undefined", "-fno-sanitize-recover=all"),
+    "thread": ("-fsanitize=thread",),
+}
+_KERNEL_NAME = re.compile(r"__global__\s+void\s+(\w+)\s*\(")
+_DYNAMIC_SHARED = re.compile(
+    r"extern\s+__shared__\s+(?:__align__\(\s*\d+\s*\)\s*)?([\w\s]+?)\s+(\w+)\s*\[\s*\]\s*;"
+)
+
+
+class BuildError(RuntimeError):
+    """g++ rejected the source: the message holds the compiler's diagnostics."""
+
+
+def cache_dir() -> Path:
+    """Where built libraries live (created on first use)."""
+    env = os.environ.get("MINITORCH_CV_EMULATOR_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "minitorch_cv" / "emulator"
+
+
+def compiler() -> str | None:
+    """Path of the C++ compiler, or None when there is none."""
+    return shutil.which(os.environ.get("CXX", "g++"))
+
+
+def kernel_names(source: str) -> list[str]:
+    """The ``__global__`` kernels of a source, in order of appearance."""
+    return _KERNEL_NAME.findall(source)
+
+
+def _translate(source: str) -> str:
+    # `extern __shared__ T name[];` (dynamic shared memory, sized at launch) becomes a pointer
+    # into the block's shared buffer; everything else compiles as written.
+    return _DYNAMIC_SHARED.sub(r"\1* \2 = (\1*)emu::dynamic_shared();", source)
+
+
+def wrapper_text(source: str, names: list[str]) -> str:
+    """The C++ translation unit: shim, the source as written, one launch entry per kernel."""
+    uses_barriers = "true" if "__syncthreads" in source else "false"
+    lines = ['#include "cuda_shim.h"']
+    if not source.lstrip().startswith("#line"):
+        lines.append('#line 1 "kernel.cu"')
+    lines += [_translate(source), "", '#line 1 "emulator-entry-points.cpp"']
+    for name in names:
+        lines.append(
+            f'extern "C" int emu_launch_{name}(unsigned gx, unsigned gy, unsigned gz, unsigned bx,'
+            f" unsigned by, unsigned bz, size_t shared_mem, int order, unsigned seed,"
+            f" void** args) {{ return emu::launch({name}, dim3(gx, gy, gz), dim3(bx, by, bz),"
+            f" shared_mem, order, seed, {uses_barriers}, args); }}"
+        )
+        lines.append(
+            f'extern "C" const char* emu_signature_{name}() {{ return emu::signature({name}); }}'
+        )
+    lines.append(
+        'extern "C" long long emu_divergent_barriers() { return emu::divergent_barriers; }'
+    )
+    return "\n".join(lines) + "\n"
+
+
+def compile_flags(sanitize: str | None = None, debug: bool | None = None) -> list[str]:
+    if debug is None:
+        debug = os.environ.get("MINITORCH_CV_EMULATOR_DEBUG", "") not in ("", "0")
+    # No fast maths and no FMA contraction: the CPU result should be the plain IEEE one.
+    flags = ["-std=c++20", "-O0" if debug else "-O1", "-g", "-shared", "-fPIC", "-pthread",
+             "-fno-fast-math", "-ffp-contract=off", "-Wall", "-Wno-unused-variable",
+             "-Wno-unused-function", "-Werror=return-type", "-I", str(SHIM_HEADER.parent)]
+    if sanitize:
+        if sanitize not in SANITIZERS:
+            raise ValueError(f"sanitize must be one of {sorted(SANITIZERS)}, got {sanitize!r}")
+        flags += [*SANITIZERS[sanitize], "-fno-omit-frame-pointer"]
+    return flags
+
+
+def build(source: str, sanitize: str | None = None, debug: bool | None = None) -> Path:
+    """Compile ``source`` (cached) and return the path of the shared library."""
+    cxx = compiler()
+    if cxx is None:
+        raise BuildError(
+            "the GPU emulator needs a C++20 compiler: no g++ found (apt-get install g++, or set "
+            "CXX)"
+        )
+    names = kernel_names(source)
+    if not names:
+        raise BuildError('no `extern "C" __global__ void name(...)` kernel in the source')
+    text = wrapper_text(source, names)
+    flags = compile_flags(sanitize, debug)
+    digest = hashlib.sha256()
+    for part in (text, " ".join(flags), cxx, SHIM_HEADER.read_text()):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    key = digest.hexdigest()[:20]
+    directory = cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    library = directory / f"{names[0]}-{key}.so"
+    if library.exists():
+        return library
+    cpp = directory / f"{names[0]}-{key}.cpp"  # kept beside the library for a debugger
+    cpp.write_text(text)
+    # build under a unique name, then rename: parallel test workers never see half a file
+    fd, partial = tempfile.mkstemp(suffix=".so.partial", dir=directory)
+    os.close(fd)
+    try:
+        result = subprocess.run([cxx, *flags, str(cpp), "-o", partial], capture_output=True,
+                                text=True)
+        if result.returncode != 0:
+            raise BuildError(f"g++ rejected the kernel source:\n{result.stderr[-6000:]}")
+        os.replace(partial, library)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return library
