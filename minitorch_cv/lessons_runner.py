@@ -1,0 +1,153 @@
+"""Find, list and run the lessons in ``lessons/``, and the argument parsing they share.
+
+Lessons are scripts in the repository checkout (``lessons/NN_name.py``), not part of the
+installed package, so :func:`lessons_dir` looks for them: ``$MINITORCH_CV_LESSONS`` first, then
+``lessons/`` beside this package's folder (a source checkout or an editable install), then
+``./lessons`` in the current directory.
+
+Every lesson starts with::
+
+    from minitorch_cv.lessons_runner import lesson_setup
+    lesson = lesson_setup("03_convolution", __doc__)
+
+which parses ``[--smoke] [--data-dir DIR] [--out DIR] [--seed N]``, seeds the generators, makes
+the output folder, and gives ``lesson.figure("name")`` (the path to save a PNG at) and
+``lesson.finish()`` (prints where the figures are).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_LESSON_FILE = re.compile(r"^(\d\d)_([a-z0-9_]+)\.py$")
+
+
+# --------------------------------------------------------------------------- finding lessons
+def lessons_dir() -> Path:
+    """The folder that holds the lesson scripts (raises if there is none)."""
+    candidates = []
+    env = os.environ.get("MINITORCH_CV_LESSONS")
+    if env:
+        candidates.append(Path(env))
+    candidates.append(Path(__file__).resolve().parent.parent / "lessons")
+    candidates.append(Path.cwd() / "lessons")
+    for folder in candidates:
+        if folder.is_dir() and any(_LESSON_FILE.match(p.name) for p in folder.iterdir()):
+            return folder
+    raise FileNotFoundError(
+        "no lessons folder found (looked in: " + ", ".join(str(c) for c in candidates) + "). "
+        "Lessons live in the repository checkout, not in the installed package: run from the "
+        "checkout or set MINITORCH_CV_LESSONS=/path/to/minitorch_cv/lessons."
+    )
+
+
+def list_lessons() -> list[str]:
+    """Lesson names in order, e.g. ``["00_autograd", "01_losses", ...]``."""
+    return sorted(p.stem for p in lessons_dir().iterdir() if _LESSON_FILE.match(p.name))
+
+
+def lesson_title(name: str) -> str:
+    """The first line of a lesson's docstring (its one-line summary)."""
+    text = lesson_path(name).read_text(encoding="utf-8")
+    match = re.search(r'"""(.*?)(\n|""")', text, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def resolve_lesson(name: str) -> str:
+    """Accept ``"03_convolution"``, ``"03"``, ``"3"`` or ``"convolution"``."""
+    names = list_lessons()
+    if name in names:
+        return name
+    matches = [n for n in names if name.isdigit() and n.startswith(f"{int(name):02d}_")]
+    matches += [n for n in names if n.split("_", 1)[1] == name]
+    if len(matches) == 1:
+        return matches[0]
+    raise KeyError(f"no lesson named {name!r}; choose one of: {', '.join(names)}")
+
+
+def lesson_path(name: str) -> Path:
+    return lessons_dir() / f"{resolve_lesson(name)}.py"
+
+
+def run_lesson(name: str, args: list[str] | None = None, timeout: float | None = None) -> int:
+    """Run one lesson as ``python lessons/NAME.py ARGS`` in a child process; its exit code.
+
+    A child process keeps each lesson's global state (seeds, matplotlib) apart, exactly as when
+    a student runs the script by hand.
+    """
+    path = lesson_path(name)
+    completed = subprocess.run([sys.executable, str(path), *(args or [])], timeout=timeout)
+    return completed.returncode
+
+
+# --------------------------------------------------------------------------- inside a lesson
+@dataclass
+class Lesson:
+    """What a running lesson knows about its command line and output folder."""
+
+    name: str
+    smoke: bool
+    data_dir: str | None
+    out: Path
+    seed: int
+    started: float = field(default_factory=time.perf_counter)
+    figures: list[Path] = field(default_factory=list)
+
+    def figure(self, stem: str) -> Path:
+        """Where to save the figure called ``stem`` (``.png`` is added)."""
+        path = self.out / f"{stem}.png"
+        self.figures.append(path)
+        return path
+
+    def pick(self, full, smoke):
+        """``smoke`` in smoke mode, else ``full`` (sizes, epochs, steps)."""
+        return smoke if self.smoke else full
+
+    def finish(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        missing = [p for p in self.figures if not p.is_file()]
+        if missing:
+            raise RuntimeError(f"figures announced but not written: {missing}")
+        print(f"\n[{self.name}] done in {elapsed:.1f} s; {len(self.figures)} figure(s) saved in "
+              f"{self.out}/")
+        for path in self.figures:
+            print(f"  {path}")
+
+
+def lesson_setup(name: str, description: str | None = None,
+                 argv: list[str] | None = None) -> Lesson:
+    """Parse the shared lesson options, seed, create the output folder."""
+    parser = argparse.ArgumentParser(
+        prog=f"python lessons/{name}.py", description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny data and 1-2 steps: checks that the lesson runs (for tests)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with the MNIST / Fashion-MNIST IDX files (default: "
+                        "$MINITORCH_CV_DATA, else the small embedded subset)")
+    parser.add_argument("--out", default=None,
+                        help=f"output folder for the figures (default: lesson_output/{name})")
+    parser.add_argument("--seed", type=int, default=0)
+    # jupytext/IPython kernels pass their own argv: parse only when run as a script
+    in_notebook = "ipykernel" in sys.modules and argv is None
+    options = parser.parse_args([] if in_notebook else argv)
+    from . import manual_seed  # noqa: PLC0415  (keep importing this module cheap)
+
+    manual_seed(options.seed)
+    data_dir = options.data_dir or os.environ.get("MINITORCH_CV_DATA") or None
+    out = Path(options.out) if options.out else Path("lesson_output") / name
+    out.mkdir(parents=True, exist_ok=True)
+    lesson = Lesson(name=name, smoke=options.smoke, data_dir=data_dir, out=out,
+                    seed=options.seed)
+    mode = "smoke mode" if lesson.smoke else "full run"
+    source = data_dir or "embedded default data"
+    print(f"[{name}] {mode}; data: {source}; figures -> {out}/\n")
+    return lesson

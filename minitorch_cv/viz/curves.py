@@ -1,0 +1,86 @@
+"""Training curves: loss and metrics per epoch, train against validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ._figure import plt, save
+
+
+def _split_history(history: Mapping[str, Sequence[float]]) -> dict[str, dict[str, list]]:
+    """Group ``{"train_loss": [...], "valid_loss": [...], "accuracy": [...]}`` by quantity.
+
+    Keys ``train_X`` / ``valid_X`` (also ``val_X``, ``test_X``) go to the panel of ``X``; any
+    other key is a panel of its own.
+    """
+    panels: dict[str, dict[str, list]] = {}
+    for key, values in history.items():
+        values = [float(v) for v in values]
+        if not values:
+            continue
+        split, _, quantity = key.partition("_")
+        if split in ("train", "valid", "val", "test") and quantity:
+            panels.setdefault(quantity, {})[split] = values
+        else:
+            panels.setdefault(key, {})[key] = values
+    return panels
+
+
+def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: str | None = None,
+                         log_loss: bool = False):
+    """One panel per quantity (loss, accuracy, ...), train and validation curves together.
+
+    Args:
+        history: ``{"train_loss": [...], "valid_loss": [...], "valid_accuracy": [...]}``:
+            one value per epoch (or per evaluation).
+        path: the PNG to write.
+        log_loss: draw loss panels on a log scale.
+
+    The epoch with the lowest validation loss is marked: where validation loss turns up while
+    training loss keeps falling, the model starts to overfit.
+    """
+    panels = _split_history(history)
+    if not panels:
+        raise ValueError("empty history: nothing to plot")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
+    for ax, (quantity, curves) in zip(axes[0], panels.items()):
+        for split, values in curves.items():
+            epochs = np.arange(1, len(values) + 1)
+            style = "--" if split == "train" else "-"
+            ax.plot(epochs, values, style, marker="o", markersize=3, label=split)
+        valid = curves.get("valid") or curves.get("val")
+        if "loss" in quantity and valid is not None and len(valid) > 1:
+            best = int(np.argmin(valid))
+            ax.axvline(best + 1, color="0.6", lw=1, ls=":")
+            ax.annotate(f"best valid\nepoch {best + 1}", (best + 1, valid[best]),
+                        textcoords="offset points", xytext=(6, 12), fontsize=8)
+        if "loss" in quantity and log_loss:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(quantity)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_curve_comparison(runs: Mapping[str, Sequence[float]], path, ylabel: str,
+                          title: str | None = None, xlabel: str = "epoch", log: bool = False):
+    """Several runs' curves of one quantity on one axis (e.g. validation loss per setting)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label, values in runs.items():
+        values = [float(v) for v in values]
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return save(fig, path)
