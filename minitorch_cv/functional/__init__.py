@@ -34,3 +34,12 @@ from ..ops.api import (  # noqa: F401
 )
 
 # --- kernels-backed ops (conv, pooling, batch norm, dropout) are imported below this line ---
+from .conv import conv2d  # noqa: E402,F401
+from .dropout import dropout, dropout2d  # noqa: E402,F401
+from .norm import batch_norm, local_response_norm  # noqa: E402,F401
+from .pool import (  # noqa: E402,F401
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    max_pool2d,
+)

@@ -92,7 +92,8 @@ def max_pool2d_backward(grad_out, argmax, H, W):
         for c in range(C):
             for oh in range(out_h):
                 for ow in range(out_w):
-                    grad_x[n, c, argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
+                    if argmax[n, c, oh, ow] >= 0:  # -1: the window saw only padding
+                        grad_x[n, c, argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
     return grad_x.reshape(N, C, H, W)
 
 

@@ -71,7 +71,9 @@ def _max_pool2d_backward(grad_out, argmax, H, W):
         c = nc % C
         for oh in range(out_h):
             for ow in range(out_w):
-                grad_x[n, c, argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
+                index = argmax[n, c, oh, ow]
+                if index >= 0:  # -1: a window that saw only padding (dilated corner case)
+                    grad_x[n, c, index] += grad_out[n, c, oh, ow]
     return grad_x.reshape((N, C, H, W))
 
 

@@ -1,0 +1,112 @@
+"""2-D convolution as im2col followed by one GEMM per group (BLAS on CPU, cuBLAS on GPU).
+
+Forward, for a batch chunk of ``n`` samples (``K = Cg*kh*kw`` with ``Cg = C // groups``)::
+
+    col = im2col(x)                       # (n, C, kh, kw, out_h, out_w)
+    col -> (n, groups, K, out_h*out_w)    # a free reshape
+    out = weight(groups, C_out/groups, K) @ col  -> (n, C_out, out_h*out_w)
+
+Backward (``g`` the output gradient, reshaped the same way)::
+
+    grad_weight = sum over n of g @ col^T             # GEMM, (groups, C_out/groups, K)
+    grad_col = weight^T @ g                           # GEMM, (n, groups, K, out_h*out_w)
+    grad_x = col2im(grad_col)                         # overlapping windows add up
+    grad_bias = g summed over n, out_h, out_w
+
+Memory: the column buffer holds ``C*kh*kw*out_h*out_w`` elements per sample, ``kh*kw`` times
+the input at stride 1. When a whole batch would need more than ``IM2COL_BUDGET_BYTES``, the
+batch is processed in chunks that fit, and backward recomputes each chunk's columns instead of
+keeping them; below the budget the columns are saved for backward (no second im2col).
+"""
+
+from __future__ import annotations
+
+from .. import kernels
+from ..autograd.function import Function
+
+IM2COL_BUDGET_BYTES = 256 * 2**20
+"""Largest im2col buffer (bytes) built at once; larger batches are processed in chunks.
+
+Set ``minitorch_cv.ops.conv.IM2COL_BUDGET_BYTES`` to trade memory for speed; at least one
+sample is always processed, whatever the budget."""
+
+
+def conv_output_size(size: int, k: int, stride: int, pad: int, dil: int) -> int:
+    """``out = (size + 2*pad - dil*(k - 1) - 1) // stride + 1``."""
+    return (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
+
+
+def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int:
+    """How many samples fit the im2col budget (at least 1)."""
+    budget = IM2COL_BUDGET_BYTES if budget is None else budget
+    return max(1, min(N, budget // max(per_sample_bytes, 1)))
+
+
+class Conv2d(Function):
+    """``conv2d`` on arrays; argument checking lives in ``functional.conv2d``.
+
+    Shapes:
+        x (N, C, H, W), weight (C_out, C // groups, kh, kw), bias (C_out,) or None ->
+        out (N, C_out, out_h, out_w).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                groups=1):
+        K, xp = kernels.for_device(ctx.device), ctx.xp
+        N, C, H, W = x.shape
+        C_out, Cg, kh, kw = weight.shape
+        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        out_h = conv_output_size(H, kh, sh, ph, dh)
+        out_w = conv_output_size(W, kw, sw, pw, dw)
+        L, G = out_h * out_w, groups
+        w = xp.ascontiguousarray(weight).reshape(G, C_out // G, Cg * kh * kw)
+        chunk = batch_chunk(N, C * kh * kw * L * x.dtype.itemsize)
+        geometry = (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+        out = xp.empty((N, C_out, L), dtype=x.dtype)
+        col = None
+        for start in range(0, N, chunk):
+            stop = min(N, start + chunk)
+            col = K.im2col(x[start:stop], *geometry).reshape(stop - start, G, Cg * kh * kw, L)
+            xp.matmul(w, col, out=out[start:stop].reshape(stop - start, G, C_out // G, L))
+        if bias is not None:
+            out += bias.reshape(1, C_out, 1)
+        ctx.geometry, ctx.groups, ctx.chunk = geometry, G, chunk
+        ctx.save_for_backward(x, weight, col if chunk == N else None)
+        ctx.has_bias = bias is not None
+        return out.reshape(N, C_out, out_h, out_w)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        K, xp = kernels.for_device(ctx.device), ctx.xp
+        x, weight, saved_col = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = ctx.geometry
+        N, C, H, W = x.shape
+        C_out, Cg, _, _ = weight.shape
+        G, chunk, L = ctx.groups, ctx.chunk, out_h * out_w
+        # (N, groups, C_out/groups, L); copies only when grad_output is not C-contiguous
+        g = xp.ascontiguousarray(grad_output).reshape(N, G, C_out // G, L)
+        w = xp.ascontiguousarray(weight).reshape(G, C_out // G, Cg * kh * kw)
+        grad_x = xp.empty((N, C, H, W), dtype=x.dtype) if need_x else None
+        grad_w = xp.zeros((G, C_out // G, Cg * kh * kw), dtype=x.dtype) if need_w else None
+        for start in range(0, N, chunk):
+            stop = min(N, start + chunk)
+            n, g_chunk = stop - start, g[start:stop]
+            if need_w:
+                col = saved_col
+                if col is None:
+                    col = K.im2col(x[start:stop], *ctx.geometry)
+                col = col.reshape(n, G, Cg * kh * kw, L)
+                # one GEMM per sample and group, (C_out/G, L) @ (L, K), then a small sum
+                grad_w += xp.matmul(g_chunk, col.swapaxes(-1, -2)).sum(axis=0)
+            if need_x:
+                grad_col = xp.matmul(w.swapaxes(-1, -2), g_chunk)  # (n, G, K, L)
+                grad_col = grad_col.reshape(n, C, kh, kw, out_h, out_w)
+                grad_x[start:stop] = K.col2im(grad_col, H, W, sh, sw, ph, pw, dh, dw)
+        grad_b = None
+        if ctx.has_bias and need_b:
+            grad_b = grad_output.sum(axis=(0, 2, 3))
+        if grad_w is not None:
+            grad_w = grad_w.reshape(weight.shape)
+        return grad_x, grad_w, grad_b
