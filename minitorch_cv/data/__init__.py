@@ -9,7 +9,9 @@
 from . import transforms
 from .dataloader import DataLoader, collate_arrays, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
+from .download import DatasetNotFoundError, DownloadError
 from .geometric import RandomResizedCrop, RandomRotation, Resize
+from .idx import IDXFormatError, read_idx
 from .mix import cutmix, mixup, one_hot
 from .transforms import (
     CenterCrop,
@@ -21,8 +23,17 @@ from .transforms import (
     RandomVerticalFlip,
     ToTensor,
 )
+from .vision import MNIST, EmbeddedDataWarning, EmbeddedFashionMNIST, FashionMNIST
 
 __all__ = [
+    "MNIST",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "EmbeddedDataWarning",
+    "EmbeddedFashionMNIST",
+    "FashionMNIST",
+    "IDXFormatError",
+    "read_idx",
     "CenterCrop",
     "Compose",
     "DataLoader",
