@@ -43,3 +43,13 @@ from .pool import (  # noqa: E402,F401
     avg_pool2d,
     max_pool2d,
 )
+
+# --- losses (functional/loss.py) ---
+from .loss import (  # noqa: E402,F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
