@@ -7,6 +7,7 @@
 """
 
 from . import transforms
+from .cifar import CIFAR10
 from .dataloader import DataLoader, collate_arrays, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .download import DatasetNotFoundError, DownloadError
@@ -26,6 +27,7 @@ from .transforms import (
 from .vision import MNIST, EmbeddedDataWarning, EmbeddedFashionMNIST, FashionMNIST
 
 __all__ = [
+    "CIFAR10",
     "MNIST",
     "DatasetNotFoundError",
     "DownloadError",
