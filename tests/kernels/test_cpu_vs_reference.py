@@ -1,0 +1,232 @@
+"""Numba CPU kernels against the naive reference loops, on hypothesis-drawn configurations.
+
+Also: im2col/col2im adjointness, overlap counts computed independently, the dropout hash against
+a known SplitMix64 value, the dispatcher, and a run with NUMBA_DISABLE_JIT=1.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minitorch_cv import kernels
+from minitorch_cv.kernels import cpu
+from minitorch_cv.kernels import reference as ref
+from minitorch_cv.ops.pool import pool_output_size
+from minitorch_cv.testing.strategies import conv_configs
+
+SETTINGS = settings(max_examples=25, deadline=None)
+DTYPES = st.sampled_from([np.float32, np.float64])
+KERNEL_NAMES = ["im2col", "col2im", "max_pool2d_forward", "max_pool2d_backward",
+                "avg_pool2d_forward", "avg_pool2d_backward", "batch_norm_stats",
+                "batch_norm_forward", "batch_norm_backward", "dropout_mask"]
+
+
+def _input(cfg, dtype, seed, contiguous=True):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((cfg["N"], cfg["C"], cfg["H"], cfg["W"])).astype(dtype)
+    if not contiguous:  # same values, Fortran-ordered strides: the kernel must copy
+        x = np.asfortranarray(x)
+        assert not x.flags.c_contiguous or x.size <= 1 or 1 in x.shape
+    return x
+
+
+def _geometry(cfg):
+    return tuple(cfg[k] for k in ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "out_h",
+                                  "out_w"))
+
+
+@SETTINGS
+@given(cfg=conv_configs(), dtype=DTYPES, contiguous=st.booleans(), seed=st.integers(0, 99))
+def test_im2col_col2im_match_reference(cfg, dtype, contiguous, seed):
+    x = _input(cfg, dtype, seed, contiguous)
+    col = cpu.im2col(x, *_geometry(cfg))
+    expected = ref.im2col(x, *_geometry(cfg))
+    assert col.shape == (cfg["N"], cfg["C"], cfg["kh"], cfg["kw"], cfg["out_h"], cfg["out_w"])
+    assert col.dtype == dtype
+    np.testing.assert_array_equal(col, expected)
+    c = np.random.default_rng(seed + 1).standard_normal(col.shape).astype(dtype)
+    args = (cfg["H"], cfg["W"], cfg["sh"], cfg["sw"], cfg["ph"], cfg["pw"], cfg["dh"], cfg["dw"])
+    got = cpu.col2im(c, *args)
+    assert got.shape == x.shape and got.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, ref.col2im(c, *args), rtol=tol, atol=tol)
+
+
+@SETTINGS
+@given(cfg=conv_configs(), seed=st.integers(0, 99))
+def test_im2col_col2im_are_adjoint(cfg, seed):
+    rng = np.random.default_rng(seed)
+    x = _input(cfg, np.float64, seed)
+    col_shape = (cfg["N"], cfg["C"], cfg["kh"], cfg["kw"], cfg["out_h"], cfg["out_w"])
+    c = rng.standard_normal(col_shape)
+    lhs = np.vdot(cpu.im2col(x, *_geometry(cfg)), c)
+    rhs = np.vdot(x, cpu.col2im(c, cfg["H"], cfg["W"], cfg["sh"], cfg["sw"], cfg["ph"],
+                                cfg["pw"], cfg["dh"], cfg["dw"]))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+def _coverage(size, k, s, p, d, out):
+    """How many (tap, output) pairs read each input index, counted without the kernels."""
+    counts = np.zeros(size)
+    for i in range(k):
+        for o in range(out):
+            position = o * s - p + i * d
+            if 0 <= position < size:
+                counts[position] += 1
+    return counts
+
+
+@SETTINGS
+@given(cfg=conv_configs(), seed=st.integers(0, 99))
+def test_col2im_of_im2col_is_x_times_overlap_counts(cfg, seed):
+    x = _input(cfg, np.float64, seed)
+    back = cpu.col2im(cpu.im2col(x, *_geometry(cfg)), cfg["H"], cfg["W"], cfg["sh"], cfg["sw"],
+                      cfg["ph"], cfg["pw"], cfg["dh"], cfg["dw"])
+    counts = np.outer(
+        _coverage(cfg["H"], cfg["kh"], cfg["sh"], cfg["ph"], cfg["dh"], cfg["out_h"]),
+        _coverage(cfg["W"], cfg["kw"], cfg["sw"], cfg["pw"], cfg["dw"], cfg["out_w"]))
+    np.testing.assert_allclose(back, x * counts, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def pool_configs(draw):
+    """Valid pooling configs (padding <= k // 2, as torch), with and without ceil_mode."""
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ceil_mode = draw(st.booleans())
+    H = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 7))
+    W = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 7))
+    out_h = pool_output_size(H, kh, sh, ph, dh, ceil_mode)
+    out_w = pool_output_size(W, kw, sw, pw, dw, ceil_mode)
+    return dict(N=draw(st.integers(1, 2)), C=draw(st.integers(1, 3)), H=H, W=W, kh=kh, kw=kw,
+                sh=sh, sw=sw, ph=ph, pw=pw, dh=dh, dw=dw, out_h=out_h, out_w=out_w)
+
+
+@SETTINGS
+@given(cfg=pool_configs(), dtype=DTYPES, contiguous=st.booleans(), seed=st.integers(0, 99))
+def test_max_pool_matches_reference_with_ties(cfg, dtype, contiguous, seed):
+    rng = np.random.default_rng(seed)
+    # values from a tiny set: many ties, so the first-maximum rule is exercised
+    x = rng.integers(-2, 3, (cfg["N"], cfg["C"], cfg["H"], cfg["W"])).astype(dtype)
+    if not contiguous:
+        x = np.asfortranarray(x)
+    out, argmax = cpu.max_pool2d_forward(x, *_geometry(cfg))
+    out_ref, argmax_ref = ref.max_pool2d_forward(x, *_geometry(cfg))
+    assert argmax.dtype == np.int64 and out.dtype == dtype
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    np.testing.assert_allclose(cpu.max_pool2d_backward(g, argmax, cfg["H"], cfg["W"]),
+                               ref.max_pool2d_backward(g, argmax_ref, cfg["H"], cfg["W"]),
+                               rtol=1e-6)
+
+
+@SETTINGS
+@given(cfg=pool_configs(), dtype=DTYPES, include_pad=st.booleans(), seed=st.integers(0, 99))
+def test_avg_pool_matches_reference(cfg, dtype, include_pad, seed):
+    x = _input(cfg, dtype, seed, contiguous=seed % 2 == 0)
+    args = (cfg["kh"], cfg["kw"], cfg["sh"], cfg["sw"], cfg["ph"], cfg["pw"])
+    out = cpu.avg_pool2d_forward(x, *args, cfg["out_h"], cfg["out_w"], include_pad)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(
+        out, ref.avg_pool2d_forward(x, *args, cfg["out_h"], cfg["out_w"], include_pad),
+        rtol=tol, atol=tol)
+    assert out.dtype == dtype
+    g = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
+    np.testing.assert_allclose(
+        cpu.avg_pool2d_backward(g, cfg["H"], cfg["W"], *args, include_pad),
+        ref.avg_pool2d_backward(g, cfg["H"], cfg["W"], *args, include_pad), rtol=tol, atol=tol)
+
+
+@SETTINGS
+@given(shape=st.sampled_from([(2, 3), (1, 2, 5), (3, 2, 4), (2, 3, 3, 2), (1, 1, 1, 7)]),
+       dtype=DTYPES, seed=st.integers(0, 99))
+def test_batch_norm_kernels_match_reference(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    C = shape[1]
+    mean, var = cpu.batch_norm_stats(x)
+    mean_ref, var_ref = ref.batch_norm_stats(x)
+    assert mean.shape == (C,) and mean.dtype == dtype and var.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(mean, mean_ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(var, var_ref, rtol=tol, atol=tol)
+    invstd = (1 / np.sqrt(var_ref.astype(np.float64) + 1e-5)).astype(dtype)
+    weight, bias = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    y = cpu.batch_norm_forward(x, mean_ref, invstd, weight, bias)
+    assert y.shape == x.shape and y.dtype == dtype
+    np.testing.assert_allclose(y, ref.batch_norm_forward(x, mean_ref, invstd, weight, bias),
+                               rtol=tol * 10, atol=tol * 10)
+    g = rng.standard_normal(shape).astype(dtype)
+    got = cpu.batch_norm_backward(g, x, mean_ref, invstd, weight)
+    want = ref.batch_norm_backward(g, x, mean_ref, invstd, weight)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape and a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol * 100, atol=tol * 100)
+
+
+def test_dropout_hash_known_answer_and_reference():
+    # z for seed 0, i = 0 is SplitMix64's first output from state 0: 0xE220A8397B1DCDAF
+    assert ref.hash_uniform(0, [0])[0] == (0xE220A8397B1DCDAF >> 40) * 2.0**-24
+    for seed in (0, 12345, 2**63 - 1):
+        for p in (0.0, 0.1, 0.5, 0.9, 1.0):
+            keep = cpu.dropout_mask(1000, p, seed)
+            assert keep.shape == (1000,) and keep.dtype == np.uint8
+            np.testing.assert_array_equal(keep, ref.dropout_mask(1000, p, seed))
+    keep = cpu.dropout_mask(200_000, 0.3, 7)
+    assert abs(keep.mean() - 0.7) < 0.005
+    assert not np.array_equal(cpu.dropout_mask(64, 0.5, 1), cpu.dropout_mask(64, 0.5, 2))
+
+
+def test_dropout_threshold_is_exact_at_the_boundary():
+    # an element whose u equals p exactly is kept (u >= p), one just below is dropped
+    u = ref.hash_uniform(99, np.arange(50))
+    for i in range(5):
+        assert cpu.dropout_mask(50, u[i], 99)[i] == 1
+        assert cpu.dropout_mask(50, u[i] + 2.0**-25, 99)[i] == 0
+
+
+def test_dispatcher():
+    assert kernels.for_device("cpu") is cpu
+    for name in KERNEL_NAMES:
+        assert callable(getattr(cpu, name)), name
+    with pytest.raises(ValueError, match="no kernels for device"):
+        kernels.for_device("tpu")
+
+
+def test_gpu_namespace_has_the_same_names():
+    sim = kernels.for_device("cuda-sim")
+    missing = [name for name in KERNEL_NAMES if not callable(getattr(sim, name, None))]
+    assert not missing, f"GPU kernels lack {missing}"
+
+
+def test_kernels_run_as_python_with_numba_disabled():
+    code = (
+        "import numpy as np, warnings\n"
+        "warnings.simplefilter('error')\n"
+        "from minitorch_cv.kernels import cpu, reference as ref\n"
+        "x = np.random.default_rng(0).standard_normal((1, 2, 5, 4))\n"
+        "g = (3, 2, 2, 1, 1, 0, 1, 2, 3, 2)\n"
+        "assert np.array_equal(cpu.im2col(x, *g), ref.im2col(x, *g))\n"
+        "assert np.array_equal(cpu.max_pool2d_forward(x, *g)[1], "
+        "ref.max_pool2d_forward(x, *g)[1])\n"
+        "assert np.array_equal(cpu.dropout_mask(100, 0.5, 2**62), ref.dropout_mask(100, 0.5, "
+        "2**62))\n"
+        "assert np.allclose(cpu.batch_norm_stats(x)[1], ref.batch_norm_stats(x)[1])\n"
+        "import numba; assert numba.config.DISABLE_JIT\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,0 +1,151 @@
+"""F.conv2d: gradcheck in float64, forward and every gradient against torch in float32 and
+float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels, non-contiguous
+inputs), 'same'/'valid', batch chunking, and the error messages."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minitorch_cv as mt
+import minitorch_cv.functional as F
+from minitorch_cv.ops import conv as conv_op
+from minitorch_cv.testing import assert_matches_torch, gradcheck
+from minitorch_cv.testing.strategies import conv_configs
+
+TF = torch.nn.functional
+
+
+def _arrays(cfg, dtype, seed, bias=True):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((cfg["N"], cfg["C"], cfg["H"], cfg["W"])).astype(dtype)
+    w = rng.standard_normal((cfg["C_out"], cfg["C"] // cfg["groups"], cfg["kh"], cfg["kw"]))
+    b = rng.standard_normal(cfg["C_out"]).astype(dtype)
+    return (x, w.astype(dtype), b) if bias else (x, w.astype(dtype))
+
+
+def _kwargs(cfg):
+    return dict(stride=(cfg["sh"], cfg["sw"]), padding=(cfg["ph"], cfg["pw"]),
+                dilation=(cfg["dh"], cfg["dw"]), groups=cfg["groups"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(cfg=conv_configs(), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 99))
+def test_conv2d_matches_torch(cfg, dtype, seed):
+    kw = _kwargs(cfg)
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
+                         lambda x, w, b: TF.conv2d(x, w, b, **kw),
+                         *_arrays(cfg, dtype, seed), kind="conv")
+
+
+@settings(max_examples=10, deadline=None)
+@given(cfg=conv_configs(max_batch=1), seed=st.integers(0, 99))
+def test_conv2d_non_contiguous_input_matches_torch(cfg, seed):
+    # the input is a transposed view (H and W swapped): not C-contiguous
+    kw = _kwargs(cfg)
+    x, w, b = _arrays(cfg, np.float32, seed)
+    x_t = np.ascontiguousarray(x.transpose(0, 1, 3, 2))
+    assert_matches_torch(lambda x, w, b: F.conv2d(x.transpose(2, 3), w, b, **kw),
+                         lambda x, w, b: TF.conv2d(x.transpose(2, 3), w, b, **kw),
+                         x_t, w, b, kind="conv")
+
+
+CONFIGS = [
+    dict(N=2, C=2, H=5, W=4, C_out=3, kh=3, kw=2, sh=1, sw=2, ph=1, pw=0, dh=1, dw=1, groups=1),
+    dict(N=1, C=4, H=6, W=5, C_out=2, kh=2, kw=3, sh=2, sw=1, ph=0, pw=2, dh=2, dw=1, groups=2),
+    dict(N=2, C=3, H=4, W=4, C_out=3, kh=1, kw=1, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, groups=3),
+]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_gradcheck(cfg, bias):
+    arrays = _arrays(cfg, np.float64, 0, bias=bias)
+    tensors = [mt.Tensor(a, requires_grad=True) for a in arrays]
+    kw = _kwargs(cfg)
+    gradcheck(lambda *t: F.conv2d(*t, **kw), *tensors)
+
+
+@pytest.mark.parametrize("kernel,dilation", [((3, 3), (1, 1)), ((4, 2), (1, 1)),
+                                             ((2, 3), (2, 1)), ((5, 4), (1, 2))])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_conv2d_string_padding_matches_torch(kernel, dilation, padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 7, 8))
+    w = rng.standard_normal((2, 3, *kernel))
+    for dtype in (np.float32, np.float64):
+        assert_matches_torch(
+            lambda x, w: F.conv2d(x, w, padding=padding, dilation=dilation),
+            lambda x, w: TF.conv2d(x, w, padding=padding, dilation=dilation),
+            x.astype(dtype), w.astype(dtype), kind="conv")
+
+
+def test_conv2d_same_output_keeps_size():
+    x = mt.randn(1, 2, 7, 6)
+    assert F.conv2d(x, mt.randn(3, 2, 4, 3), padding="same").shape == (1, 3, 7, 6)
+
+
+def test_conv2d_in_chunks_equals_one_batch(monkeypatch):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 3, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    per_sample = 3 * 9 * 36 * 4
+    monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 2 * per_sample)  # chunks of 2, 2, 1
+    assert conv_op.batch_chunk(5, per_sample) == 2
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=1),
+                         lambda x, w, b: TF.conv2d(x, w, b, padding=1), x, w, b, kind="conv")
+    monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 1)  # still one sample at a time
+    assert conv_op.batch_chunk(5, per_sample) == 1
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, stride=2),
+                         lambda x, w, b: TF.conv2d(x, w, b, stride=2), x, w, b, kind="conv")
+
+
+def test_conv2d_unbatched_input():
+    rng = np.random.default_rng(3)
+    assert_matches_torch(lambda x, w: F.conv2d(x, w, padding=1),
+                         lambda x, w: TF.conv2d(x, w, padding=1),
+                         rng.standard_normal((2, 5, 5)), rng.standard_normal((3, 2, 3, 3)),
+                         kind="conv")
+
+
+def test_conv2d_only_some_inputs_need_grad():
+    x = mt.randn(2, 3, 5, 5)
+    w = mt.randn(2, 3, 3, 3, requires_grad=True)
+    F.conv2d(x, w).sum().backward()
+    assert w.grad is not None and x.grad is None
+    x.requires_grad_(True)
+    w2 = mt.randn(2, 3, 3, 3)
+    F.conv2d(x, w2).sum().backward()
+    assert x.grad.shape == x.shape and w2.grad is None
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: F.conv2d(mt.randn(3, 5), mt.randn(2, 3, 3, 3)),
+     r"expected 4-D input \(N, C, H, W\).*got shape \(3, 5\)"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 3, 3)), r"4-D weight.*\(2, 3, 3\)"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 2, 3, 3)),
+     r"weight of shape \(2, 2, 3, 3\).*input of shape \(1, 3, 5, 5\)"),
+    (lambda: F.conv2d(mt.randn(1, 4, 5, 5), mt.randn(3, 2, 3, 3), groups=2),
+     r"groups=2 must divide.*output channels \(3\)"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(3, 1, 3, 3), groups=2),
+     r"groups=2 must divide both the input channels \(3\)"),
+    (lambda: F.conv2d(mt.randn(1, 3, 2, 2), mt.randn(2, 3, 3, 3)),
+     r"output height would be 0 < 1.*\(2 \+ 2\*0 - 1\*\(3 - 1\) - 1\) // 1 \+ 1"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 3, 3, 3, dtype=mt.float64)),
+     r"input is float32 but weight is float64"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 3, 3, 3), stride=0),
+     r"stride must be >= 1"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 3, 3, 3), dilation=(1, 0)),
+     r"dilation must be >= 1"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 3, 3, 3), padding="same", stride=2),
+     r"padding='same' needs stride 1"),
+    (lambda: F.conv2d(mt.randn(1, 3, 5, 5), mt.randn(2, 3, 3, 3), mt.randn(3)),
+     r"bias must have shape \(2,\)"),
+])
+def test_conv2d_errors_name_the_problem(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()
