@@ -124,7 +124,8 @@ for step in range(steps):
 if not lesson.smoke:
     assert losses[-1] < 0.25 * losses[0], "gradient descent should cut the loss by 4x"
 viz.plot_training_curves({"train_loss": losses}, lesson.figure("gradient_descent_loss"),
-                         title="gradient descent on a 1-32-1 ReLU network", log_loss=True)
+                         title="gradient descent on a 1-32-1 ReLU network", log_loss=True,
+                         xlabel="step")
 
 fig_x = np.linspace(-3, 3, 200, dtype=np.float32)[:, None]
 with mt.no_grad():

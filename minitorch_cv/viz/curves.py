@@ -29,7 +29,7 @@ def _split_history(history: Mapping[str, Sequence[float]]) -> dict[str, dict[str
 
 
 def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: str | None = None,
-                         log_loss: bool = False):
+                         log_loss: bool = False, xlabel: str = "epoch"):
     """One panel per quantity (loss, accuracy, ...), train and validation curves together.
 
     Args:
@@ -49,16 +49,17 @@ def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: st
         for split, values in curves.items():
             epochs = np.arange(1, len(values) + 1)
             style = "--" if split == "train" else "-"
-            ax.plot(epochs, values, style, marker="o", markersize=3, label=split)
+            marker = "o" if len(values) <= 60 else None
+            ax.plot(epochs, values, style, marker=marker, markersize=3, label=split)
         valid = curves.get("valid") or curves.get("val")
         if "loss" in quantity and valid is not None and len(valid) > 1:
             best = int(np.argmin(valid))
             ax.axvline(best + 1, color="0.6", lw=1, ls=":")
-            ax.annotate(f"best valid\nepoch {best + 1}", (best + 1, valid[best]),
+            ax.annotate(f"best valid\n{xlabel} {best + 1}", (best + 1, valid[best]),
                         textcoords="offset points", xytext=(6, 12), fontsize=8)
         if "loss" in quantity and log_loss:
             ax.set_yscale("log")
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(quantity)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -74,7 +75,8 @@ def plot_curve_comparison(runs: Mapping[str, Sequence[float]], path, ylabel: str
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for label, values in runs.items():
         values = [float(v) for v in values]
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+        marker = "o" if len(values) <= 60 else None
+        ax.plot(np.arange(1, len(values) + 1), values, marker=marker, markersize=3, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if log:

@@ -1,0 +1,49 @@
+"""Every lesson runs in --smoke mode: exit code 0 under -W error, and its figures are written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minitorch_cv.lessons_runner import lesson_path, lessons_dir, list_lessons, resolve_lesson
+
+LESSONS = list_lessons()
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_lessons_found_in_order():
+    assert lessons_dir() == REPO / "lessons"
+    assert LESSONS == sorted(LESSONS) and LESSONS[0] == "00_autograd"
+    assert resolve_lesson("0") == "00_autograd" and resolve_lesson("autograd") == "00_autograd"
+    with pytest.raises(KeyError):
+        resolve_lesson("no_such_lesson")
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_smoke(name, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MINITORCH_CV_DATA"}
+    env["MPLBACKEND"] = "Agg"
+    out = tmp_path / name
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", str(lesson_path(name)), "--smoke", "--out", str(out)],
+        capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "Warning" not in completed.stderr, completed.stderr
+    announced = re.findall(r"^  (\S+\.png)$", completed.stdout, re.M)
+    assert announced, "the lesson should name the figures it saved"
+    for figure in announced:
+        path = Path(figure)
+        assert path.parent == out
+        assert path.is_file() and path.stat().st_size > 1000, figure
+    assert f"saved in {out}" in completed.stdout
+
+
+def test_every_lesson_has_a_companion_page():
+    missing = [n for n in LESSONS if not (REPO / "docs" / "lessons" / f"{n}.md").is_file()]
+    assert not missing, f"docs/lessons/ pages missing for {missing}"
