@@ -213,3 +213,17 @@ def test_cutmix_label_weight_is_the_pasted_area():
 def test_mix_rejects_out_of_range_labels():
     with pytest.raises(ValueError, match="labels must lie"):
         mixup(_batch(n=2), np.array([0, 5]), num_classes=3)
+
+
+def test_soft_labels_feed_cross_entropy():
+    import minitorch_cv.functional as F
+
+    mt.manual_seed(6)
+    x = _batch(n=8, c=1, h=4, w=4)
+    mixed, soft = mixup(mt.tensor(x), mt.tensor(np.arange(8) % 3), alpha=0.5, num_classes=3)
+    logits = mt.tensor(np.random.default_rng(0).standard_normal((8, 3)), dtype=mt.float32)
+    loss = F.cross_entropy(logits, soft)
+    z = logits.numpy().astype(np.float64)
+    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    expected = -(soft.numpy() * log_probs).sum(axis=1).mean()
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
