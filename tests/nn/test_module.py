@@ -212,4 +212,4 @@ def test_module_errors_are_clear():
     with pytest.raises(NotImplementedError):
         nn.Module()(1)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        nn.Linear(1, 1).nothing
+        _ = nn.Linear(1, 1).nothing
