@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .transforms import Transform, _pair, _rng
+from .transform_base import Transform, augmentation_rng, size_pair
 
 
 def _float_input(x, name: str) -> np.ndarray:
@@ -83,7 +83,7 @@ class Resize(Transform):
     the aspect ratio (torchvision's rule)."""
 
     def __init__(self, size):
-        self.size = size if isinstance(size, (int, np.integer)) else _pair(size, "size")
+        self.size = size if isinstance(size, (int, np.integer)) else size_pair(size, "size")
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         if not isinstance(self.size, (int, np.integer)):
@@ -107,13 +107,13 @@ class RandomResizedCrop(Transform):
     """
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
-        self.size = _pair(size, "size")
+        self.size = size_pair(size, "size")
         self.scale = tuple(scale)
         self.ratio = tuple(ratio)
 
     def windows(self, n_samples: int, height: int, width: int):
         """``(top, left, h, w)`` arrays of shape ``(N,)``: torchvision's rule, vectorised."""
-        rng = _rng()
+        rng = augmentation_rng()
         area = height * width
         h = np.full(n_samples, height)
         w = np.full(n_samples, width)
@@ -198,5 +198,5 @@ class RandomRotation(Transform):
         self.fill = fill
 
     def batch(self, x):
-        angles = _rng().uniform(self.degrees[0], self.degrees[1], size=len(x))
+        angles = augmentation_rng().uniform(self.degrees[0], self.degrees[1], size=len(x))
         return rotate(x, angles, self.fill)

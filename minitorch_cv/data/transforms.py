@@ -10,8 +10,9 @@ Every transform has two entry points:
   batch is never a Python loop over images.
 
 Randomness comes from ``minitorch_cv.random.generator("cpu")``, so ``minitorch_cv.manual_seed``
-makes augmentation repeatable. The geometric transforms (``Resize``, ``RandomRotation``,
-``RandomResizedCrop``) live in ``geometric.py``.
+makes augmentation repeatable. The bilinear ones (``Resize``, ``RandomRotation``,
+``RandomResizedCrop``) are written in ``geometric.py`` and exported here too, so
+``from minitorch_cv.data import transforms as T`` offers torchvision's names.
 """
 
 from __future__ import annotations
@@ -20,40 +21,26 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .. import random as _random
+from .geometric import RandomResizedCrop, RandomRotation, Resize
+from .transform_base import Transform, apply_batch, augmentation_rng, size_pair
 
-
-def _rng() -> np.random.Generator:
-    return _random.generator("cpu")
-
-
-def _pair(size, name: str) -> tuple[int, int]:
-    if isinstance(size, (int, np.integer)):
-        size = (int(size), int(size))
-    if len(size) != 2 or any(int(s) < 1 for s in size):
-        raise ValueError(f"{name} must be a positive int or an (h, w) pair, got {size!r}")
-    return int(size[0]), int(size[1])
-
-
-class Transform:
-    """Base class: implement ``batch(x)`` for a batch; one sample is a batch of one."""
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.batch(np.asarray(x)[None])[0]
-
-    def batch(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must define batch()")
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({args})"
-
-
-def apply_batch(transform: Callable, x: np.ndarray) -> np.ndarray:
-    """``transform.batch(x)`` if the transform has one, else a loop over samples (any callable)."""
-    if hasattr(transform, "batch"):
-        return transform.batch(x)
-    return np.stack([np.asarray(transform(sample)) for sample in x])
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "Lambda",
+    "Normalize",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "RandomResizedCrop",
+    "RandomRotation",
+    "RandomVerticalFlip",
+    "Resize",
+    "ToTensor",
+    "Transform",
+    "apply_batch",
+    "crop_batch",
+    "pad",
+]
 
 
 class Compose(Transform):
@@ -132,7 +119,7 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def batch(self, x):
-        flip = _rng().random(len(x)) < self.p
+        flip = augmentation_rng().random(len(x)) < self.p
         out = np.array(x, copy=True)
         out[flip] = out[flip][..., ::-1]
         return out
@@ -145,7 +132,7 @@ class RandomVerticalFlip(Transform):
         self.p = p
 
     def batch(self, x):
-        flip = _rng().random(len(x)) < self.p
+        flip = augmentation_rng().random(len(x)) < self.p
         out = np.array(x, copy=True)
         out[flip] = out[flip][..., ::-1, :]
         return out
@@ -196,7 +183,7 @@ class RandomCrop(Transform):
     """
 
     def __init__(self, size, padding=0, fill: float = 0, padding_mode: str = "constant"):
-        self.size = _pair(size, "size")
+        self.size = size_pair(size, "size")
         self.padding = padding
         self.fill = fill
         self.padding_mode = padding_mode
@@ -207,7 +194,7 @@ class RandomCrop(Transform):
         height, width = x.shape[-2:]
         if h > height or w > width:
             raise ValueError(f"crop {self.size} is larger than the padded image {(height, width)}")
-        rng = _rng()
+        rng = augmentation_rng()
         top = rng.integers(0, height - h + 1, size=len(x))
         left = rng.integers(0, width - w + 1, size=len(x))
         return crop_batch(x, top, left, h, w)
@@ -217,7 +204,7 @@ class CenterCrop(Transform):
     """Cut the central ``size`` window (torchvision's rounding of the offsets)."""
 
     def __init__(self, size):
-        self.size = _pair(size, "size")
+        self.size = size_pair(size, "size")
 
     def batch(self, x):
         h, w = self.size

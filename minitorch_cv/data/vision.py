@@ -22,7 +22,7 @@ import numpy as np
 from . import download as dl
 from .dataset import Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, IDXFormatError, read_idx
-from .transforms import apply_batch
+from .transform_base import apply_batch
 
 # Mirrors are module-level so tests (and users behind a proxy) can replace them.
 MNIST_MIRRORS = [
