@@ -110,6 +110,38 @@ class Lesson:
         """``smoke`` in smoke mode, else ``full`` (sizes, epochs, steps)."""
         return smoke if self.smoke else full
 
+    def load(self, dataset: str = "fashion-mnist", train: bool = True, limit: int | None = None):
+        """Images ``float32 (N, 1, 28, 28)`` normalised to mean 0 / std 1, labels, class names.
+
+        ``dataset`` is ``"mnist"`` or ``"fashion-mnist"``, read from ``--data-dir`` /
+        ``$MINITORCH_CV_DATA``. Without a data folder the embedded Fashion-MNIST subset (10,000
+        train / 1,000 test images) stands in for both, and the lesson says so. ``limit`` keeps
+        a seeded random subset of that many images.
+        """
+        import numpy as np  # noqa: PLC0415
+
+        from .data import vision  # noqa: PLC0415
+
+        stats = {"mnist": (0.1307, 0.3081), "fashion-mnist": (0.2860, 0.3530)}
+        if dataset not in stats:
+            raise ValueError(f"dataset must be 'mnist' or 'fashion-mnist', got {dataset!r}")
+        if self.data_dir is None:
+            if dataset == "mnist":
+                print("  (no --data-dir: the embedded Fashion-MNIST subset stands in for MNIST)")
+            source = vision.EmbeddedFashionMNIST(train=train)
+            dataset = "fashion-mnist"
+        elif dataset == "mnist":
+            source = vision.MNIST(root=self.data_dir, train=train)
+        else:
+            source = vision.FashionMNIST(root=self.data_dir, train=train)
+        images, labels = source.data, source.targets
+        if limit is not None and limit < len(images):
+            keep = np.random.default_rng(self.seed + int(train)).permutation(len(images))[:limit]
+            images, labels = images[np.sort(keep)], labels[np.sort(keep)]
+        mean, std = stats[dataset]
+        x = ((images.astype(np.float32) / 255.0 - mean) / std)[:, None]  # (N, 1, 28, 28)
+        return x, labels.astype(np.int64), list(source.classes)
+
     def finish(self) -> None:
         elapsed = time.perf_counter() - self.started
         missing = [p for p in self.figures if not p.is_file()]

@@ -28,8 +28,10 @@ def plot_filters(layer_or_weight, path, max_filters: int = 32, max_in_channels: 
                  title: str | None = None):
     """Draw the kernels of a conv layer (or a weight ``(C_out, C_in, kh, kw)``); return the path.
 
-    RGB inputs (``C_in == 3``) draw one colour image per filter; otherwise each row is one
-    filter and each column one input channel, on a shared blue-white-red scale (white is 0).
+    One input channel: a grid of filters, each on its own blue-white-red scale (white is 0),
+    with the values written in when the kernel is small. RGB inputs (``C_in == 3``): one colour
+    image per filter. Otherwise each row is one filter and each column one input channel, on a
+    shared scale.
     """
     weight = getattr(layer_or_weight, "weight", layer_or_weight)
     weight = to_numpy(weight).astype(np.float64)
@@ -37,7 +39,24 @@ def plot_filters(layer_or_weight, path, max_filters: int = 32, max_in_channels: 
         raise ValueError(f"expected a conv weight (C_out, C_in, kh, kw), got shape {weight.shape}")
     c_out, c_in, kh, kw = weight.shape
     count = min(c_out, max_filters)
-    if c_in == 3:
+    if c_in == 1:
+        rows, cols = grid_shape(count)
+        fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.6 * rows + 0.6),
+                                 squeeze=False)
+        for index, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if index >= count:
+                continue
+            kernel = weight[index, 0]
+            limit = np.abs(kernel).max() or 1.0  # each filter on its own symmetric scale
+            ax.imshow(kernel, cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
+            if kh * kw <= 25:
+                for r in range(kh):
+                    for c in range(kw):
+                        ax.text(c, r, f"{kernel[r, c]:.2g}", ha="center", va="center",
+                                fontsize=7)
+            ax.set_title(f"filter {index}", fontsize=8)
+    elif c_in == 3:
         rows, cols = grid_shape(count)
         fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.3 * rows + 0.6),
                                  squeeze=False)
