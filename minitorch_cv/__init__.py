@@ -67,6 +67,11 @@ from .ops.api import (
     where,
 )
 from .random import initial_seed, manual_seed
+from .serialization import CheckpointError, load, save
+
+# isort: split
+# the layers on top of the core: imported after it (tensor.py needs ops.api complete first)
+from . import functional, nn, optim
 
 float = float32  # noqa: A001  (torch.float is float32)
 double = float64
