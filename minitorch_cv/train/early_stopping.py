@@ -94,5 +94,6 @@ class EarlyStopping:
             raise FileNotFoundError(f"no checkpoint at {self.path}: EarlyStopping saves one "
                                     f"only with save=True")
         self._say(f"EarlyStopping: restoring the best weights from {self.path}")
-        model.load_state_dict(minitorch_cv.load(self.path))
+        device = next((p.device for p in model.parameters()), "cpu")
+        model.load_state_dict(minitorch_cv.load(self.path, device=device))
         return model

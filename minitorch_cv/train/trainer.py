@@ -210,6 +210,8 @@ class Trainer:
         self.early_stopping: EarlyStopping | None = None
         if settings.earlystop_kwargs is not None:
             self.early_stopping = EarlyStopping(self.log_dir, **settings.earlystop_kwargs)
+            if quiet:
+                self.early_stopping.verbose = False
         self.reporters = make_reporters(settings.reporttypes, self.log_dir, model, settings)
         self._train_source = _BatchSource(traindataloader, "train")
         self._valid_source = _BatchSource(validdataloader, "validation")
