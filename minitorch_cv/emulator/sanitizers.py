@@ -80,6 +80,9 @@ def environment(kind: str, base: dict | None = None) -> dict:
     # Python itself is not instrumented: its allocations are not leaks we can fix.
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
     env.setdefault("TSAN_OPTIONS", "report_signal_unsafe=0")
+    # the child imports this same minitorch_cv, installed or not
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     return env
 
 
