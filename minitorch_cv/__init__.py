@@ -72,6 +72,7 @@ from .serialization import CheckpointError, load, save
 # isort: split
 # the layers on top of the core: imported after it (tensor.py needs ops.api complete first)
 from . import functional, nn, optim
+from .summary import summary
 
 float = float32  # noqa: A001  (torch.float is float32)
 double = float64
