@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -162,13 +163,13 @@ inline void run_block_serial(unsigned nthreads, dim3 block, int order, std::mt19
     }
 }
 
-inline void run_block_fibers(std::vector<Fiber>& fibers, std::vector<char>& stacks, dim3 block,
-                             int order, std::mt19937& rng) {
+inline void run_block_fibers(std::vector<Fiber>& fibers, char* stacks, dim3 block, int order,
+                             std::mt19937& rng) {
     const unsigned n = (unsigned)fibers.size();
     for (unsigned t = 0; t < n; ++t) {
         Fiber& f = fibers[t];
         getcontext(&f.context);
-        f.context.uc_stack.ss_sp = stacks.data() + (size_t)t * kFiberStack;
+        f.context.uc_stack.ss_sp = stacks + (size_t)t * kFiberStack;
         f.context.uc_stack.ss_size = kFiberStack;
         f.context.uc_link = &scheduler_context;
         makecontext(&f.context, fiber_entry, 0);
@@ -229,14 +230,16 @@ inline int launch_impl(void (*body)(void*), void* arg, dim3 grid, dim3 block, si
     kernel_body_arg = arg;
     std::mt19937 rng(seed);
     std::vector<Fiber> fibers(uses_barriers && order != kThreads ? nthreads : 0);
-    std::vector<char> stacks(fibers.size() * kFiberStack);
+    // new char[] leaves the stacks uninitialised: the OS maps only the pages a fiber touches
+    std::unique_ptr<char[]> stacks(
+        fibers.empty() ? nullptr : new char[fibers.size() * kFiberStack]);
     for (unsigned b : visiting_order((unsigned)nblocks, order == kThreads ? kForward : order, rng)) {
         blockIdx = unflatten(b, grid);
         dynamic_shared_memory.assign(shared_mem, (char)0xFF);  // garbage (NaN), as on a GPU
         if (order == kThreads)
             run_block_threads(nthreads, grid, block, blockIdx);
         else if (uses_barriers)
-            run_block_fibers(fibers, stacks, block, order, rng);
+            run_block_fibers(fibers, stacks.get(), block, order, rng);
         else
             run_block_serial(nthreads, block, order, rng);
     }
