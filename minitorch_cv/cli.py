@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=2000)
     demo.add_argument("--lr", type=float, default=0.5)
     demo.add_argument("--seed", type=int, default=0)
+    from .train.cli_commands import add_summary_parser, add_train_parser  # noqa: PLC0415
+
+    add_train_parser(sub)  # each sets args.handler
+    add_summary_parser(sub)
     return parser
 
 
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "demo":
         return _demo(args)
+    if getattr(args, "handler", None) is not None:
+        return args.handler(args)
     return 2
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -178,7 +179,8 @@ class Trainer:
         quiet: no progress bar and no per-epoch line (keyword only; not in the course library).
 
     After ``loop()``: ``test_loss`` and ``train_loss`` of the last epoch, ``last_epoch`` (epochs
-    run so far, carried across calls), ``history`` (one dict per epoch), ``log_dir`` (this
+    run so far, carried across calls), ``history`` (one dict per epoch: losses, metrics,
+    learning rate and wall-clock seconds), ``log_dir`` (this
     run's timestamped directory) and ``stopped`` (why the loop ended early, or ``None``).
     """
 
@@ -223,6 +225,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.stopped: str | None = None
         self._good_state = None
+        self._epoch_seconds = math.nan
 
     # ------------------------------------------------------------------ one epoch
     def trainbatches(self) -> float:
@@ -230,8 +233,9 @@ class Trainer:
         self.model.train()
         steps = self.settings.train_steps
         total = 0.0
+        # disable=None: no bar when the output is not a terminal (CI logs, files)
         bar = tqdm(range(steps), desc=f"epoch {self.last_epoch}", leave=False,
-                   disable=self.quiet, dynamic_ncols=True)
+                   disable=True if self.quiet else None, dynamic_ncols=True)
         for step in bar:
             x, y = _unpack(next(self._train_source), self.device, "train")
             student.check_batch_of_one(self.model, _batch_size(x), self._warn, step)
@@ -270,6 +274,7 @@ class Trainer:
         self.stopped = None
         for _ in range(self.settings.epochs):
             epoch = self.last_epoch
+            started = time.perf_counter()
             self._good_state = self._copy_state()
             train_loss = self.trainbatches()
             if math.isnan(train_loss):
@@ -277,6 +282,7 @@ class Trainer:
             metric_dict, test_loss = self.evalbatches()
             self.last_epoch += 1
             self._step_scheduler(test_loss)
+            self._epoch_seconds = time.perf_counter() - started
             self.report(epoch, train_loss, test_loss, metric_dict)
             if self.early_stopping is not None:
                 self.early_stopping(test_loss, self.model)
@@ -306,12 +312,13 @@ class Trainer:
         self.train_loss, self.test_loss = train_loss, test_loss
         lr = self.learning_rate
         self.history.append({"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss,
-                             **metric_dict, "learning_rate": lr})
+                             **metric_dict, "learning_rate": lr,
+                             "seconds": self._epoch_seconds})
         for reporter in self.reporters:
             reporter.epoch(epoch, train_loss, test_loss, metric_dict, lr)
         scores = "".join(f"  {name} {value:.4f}" for name, value in metric_dict.items())
         self._say(f"epoch {epoch}  train loss {train_loss:.4f}  test loss {test_loss:.4f}"
-                  f"{scores}  lr {lr:.3g}")
+                  f"{scores}  lr {lr:.3g}  ({self._epoch_seconds:.1f} s)")
 
     @property
     def learning_rate(self) -> float:
