@@ -13,7 +13,6 @@ as torch's, so a state dict maps one to one between the two libraries.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
@@ -22,47 +21,10 @@ import numpy as np
 from .. import backend
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
+from .hooks import RemovableHandle, parse_to
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-def _parse_to(args, kwargs) -> tuple[str | None, np.dtype | None]:
-    """``to("cuda")``, ``to(float64)``, ``to("cpu", float64)``, ``to(device=..., dtype=...)``."""
-    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, str) and arg.split(":")[0] in backend.DEVICES:
-            device = arg
-        elif arg is not None:
-            dtype = arg
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
-    return (backend.check_device(device) if device is not None else None), dtype
 
 
 class Module:
@@ -275,7 +237,7 @@ class Module:
         Optimizers built before ``to()`` keep working because they hold the same objects.
         Only floating point tensors change dtype (``num_batches_tracked`` stays int64).
         """
-        device, dtype = _parse_to(args, kwargs)
+        device, dtype = parse_to(args, kwargs)
 
         def convert(t: Tensor) -> None:
             array = t.data

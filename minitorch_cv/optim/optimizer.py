@@ -23,7 +23,8 @@ required = _RequiredParameter()
 
 
 class Optimizer:
-    """Base class: ``params`` is an iterable of Tensors or of dicts (parameter groups).
+    """Base class: ``params`` is an iterable of Tensors, of (name, Tensor) pairs, or of dicts
+    (parameter groups).
 
     Each group is a dict with ``"params"`` (a list of Tensors) and the hyper-parameters, the
     optimizer's ``defaults`` filling what a group does not set. ``state[p]`` holds the
@@ -51,6 +52,9 @@ class Optimizer:
         group = dict(param_group)
         params = group["params"]
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        # model.named_parameters() works too (torch >= 2.6): keep the tensors
+        group["params"] = [p[1] if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                           else p for p in group["params"]]
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")

@@ -77,6 +77,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # torch's own note
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -131,6 +131,8 @@ def test_param_groups_zero_grad_and_validation():
     with pytest.raises(ValueError, match="beta"):
         optim.Adam(model.parameters(), betas=(1.0, 0.9))
     assert "Parameter Group 0" in repr(opt)
+    named = optim.SGD(model.named_parameters(), lr=0.1)
+    assert named.param_groups[0]["params"] == list(model.parameters())
 
 
 def test_step_is_not_recorded_and_bumps_versions():
