@@ -213,3 +213,35 @@ def test_module_errors_are_clear():
         nn.Module()(1)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = nn.Linear(1, 1).nothing
+
+
+DEVICES = ["cuda-sim", pytest.param("cuda", marks=[
+    pytest.mark.gpu, pytest.mark.skipif(not mt.backend.cuda_available(), reason="no GPU")])]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_model_moves_to_device_and_trains_like_on_cpu(device):
+    def build():
+        mt.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    target = mt.tensor([0, 2])
+    results = []
+    for where in ("cpu", device):
+        model = build().to(where)
+        weight = model[0].weight
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(2):
+            opt.zero_grad()
+            loss = nn.CrossEntropyLoss()(model(mt.tensor(x).to(where)), target.to(where))
+            loss.backward()
+            opt.step()
+        assert model[0].weight is weight and weight.device == where
+        assert model[1].running_var.device == where
+        results.append({k: v.cpu().numpy() for k, v in
+                        model.state_dict().items()})
+    for key in results[0]:
+        np.testing.assert_allclose(results[1][key], results[0][key], rtol=1e-4, atol=1e-5,
+                                   err_msg=key)
