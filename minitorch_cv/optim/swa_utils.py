@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -19,6 +20,8 @@ from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from ..nn.normalization import _BatchNorm
+from .lr_scheduler import LRScheduler, _per_group
+from .optimizer import Optimizer
 
 
 def get_swa_avg_fn() -> Callable:
@@ -128,3 +131,41 @@ def update_bn(loader: Iterable, model: Module, device: str | None = None) -> Non
     for module, momentum in momenta.items():
         module.momentum = momentum
     model.train(was_training)
+
+
+class SWALR(LRScheduler):
+    """Anneals each group's lr to ``swa_lr`` over ``anneal_epochs`` epochs (cos or linear),
+    then holds it: the constant learning rate of the SWA phase. torch's formula: the lr at
+    step t is ``swa_lr * alpha(t) + lr_0 * (1 - alpha(t))`` where ``lr_0`` is recovered from
+    the current lr, so a manually changed lr is respected."""
+
+    def __init__(self, optimizer: Optimizer, swa_lr, anneal_epochs: int = 10,
+                 anneal_strategy: str = "cos", last_epoch: int = -1):
+        for value, group in zip(_per_group("swa_lr", optimizer, swa_lr), optimizer.param_groups):
+            group["swa_lr"] = value
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
+                             f"{anneal_strategy}")
+        if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
+            raise ValueError(f"anneal_epochs must be equal or greater than 0, got "
+                             f"{anneal_epochs}")
+        self.anneal_strategy, self.anneal_epochs = anneal_strategy, anneal_epochs
+        super().__init__(optimizer, last_epoch)
+
+    def _alpha(self, t: float) -> float:
+        return (1 - math.cos(math.pi * t)) / 2 if self.anneal_strategy == "cos" else t
+
+    def get_lr(self) -> list[float]:
+        step = self._step_count - 1
+        if self.anneal_epochs == 0:
+            step = max(1, step)
+        prev_alpha = self._alpha(max(0, min(1, (step - 1) / max(1, self.anneal_epochs))))
+        alpha = self._alpha(max(0, min(1, step / max(1, self.anneal_epochs))))
+        out = []
+        for group in self.optimizer.param_groups:
+            if prev_alpha == 1:
+                start = group["swa_lr"]
+            else:
+                start = (group["lr"] - prev_alpha * group["swa_lr"]) / (1 - prev_alpha)
+            out.append(group["swa_lr"] * alpha + start * (1 - alpha))
+        return out

@@ -85,3 +85,23 @@ def test_update_bn_matches_torch_and_restores_mode_and_momentum():
     swa_utils.update_bn([mt.tensor(b) for b in batches], ours)  # bare tensors work too
     with pytest.raises(ValueError, match="decay"):
         swa_utils.get_ema_avg_fn(1.5)
+
+
+@pytest.mark.parametrize("kwargs", [{"swa_lr": 0.05}, {"swa_lr": [0.01, 0.2], "anneal_epochs": 3,
+                                     "anneal_strategy": "linear"}, {"swa_lr": 0.02,
+                                                                    "anneal_epochs": 0}])
+def test_swalr_matches_torch(kwargs):
+    ours_p, theirs_p = nn.Parameter(mt.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    extra_ours, extra_theirs = nn.Parameter(mt.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    opt_ours = mt.optim.SGD([{"params": [ours_p]}, {"params": [extra_ours], "lr": 0.3}], lr=0.5)
+    opt_theirs = torch.optim.SGD([{"params": [theirs_p]}, {"params": [extra_theirs], "lr": 0.3}],
+                                 lr=0.5)
+    sched_ours = swa_utils.SWALR(opt_ours, **kwargs)
+    sched_theirs = torch.optim.swa_utils.SWALR(opt_theirs, **kwargs)
+    for step in range(15):
+        np.testing.assert_allclose(sched_ours.get_last_lr(), sched_theirs.get_last_lr(),
+                                   rtol=1e-13, err_msg=f"step {step}")
+        opt_ours.step()
+        opt_theirs.step()
+        sched_ours.step()
+        sched_theirs.step()
