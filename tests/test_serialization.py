@@ -201,3 +201,46 @@ def test_load_to_device_and_parameters_become_tensors(tmp_path):
     back = mt.load(path, device="cuda-sim")
     assert back["p"].device == "cuda-sim" and not back["p"].requires_grad
     np.testing.assert_array_equal(back["p"].data, p.data)
+
+
+def test_training_resume_from_checkpoint_is_bit_identical(tmp_path):
+    """model + optimizer + scheduler state through a file: the resumed run equals the
+    uninterrupted one exactly."""
+    from minitorch_cv.optim import lr_scheduler
+
+    rng = np.random.default_rng(0)
+    data = [(rng.standard_normal((8, 4)).astype(np.float32), rng.integers(0, 3, 8))
+            for _ in range(10)]
+
+    def setup():
+        mt.manual_seed(1)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+        opt = optim.AdamW(model.parameters(), lr=0.01)
+        sched = lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=10)
+        return model, opt, sched
+
+    def train(model, opt, sched, batches):
+        for x, y in batches:
+            opt.zero_grad()
+            loss = nn.CrossEntropyLoss()(model(mt.tensor(x)), mt.tensor(y))
+            loss.backward()
+            opt.step()
+            sched.step()
+
+    model, opt, sched = setup()
+    train(model, opt, sched, data)
+    expected = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+
+    model, opt, sched = setup()
+    train(model, opt, sched, data[:4])
+    path = tmp_path / "resume.safetensors"
+    mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "epoch": 4}, path)
+    model, opt, sched = setup()
+    ck = mt.load(path)
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["optimizer"])
+    sched.load_state_dict(ck["scheduler"])
+    train(model, opt, sched, data[ck["epoch"]:])
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), expected[key], err_msg=key)
