@@ -155,6 +155,12 @@ def doctor_lines() -> list[str]:
         try:
             ver = cp.cuda.nvrtc.getVersion()
             lines.append(f"  NVRTC {ver[0]}.{ver[1]} found: GPU kernels can be compiled")
+            archs = set(cp.cuda.nvrtc.getSupportedArchs())
+            missing = sorted({75, 80, 86, 89, 90} - archs)
+            lines.append(
+                "  NVRTC targets sm_75, sm_80, sm_86, sm_89, sm_90 (the compile gate's): "
+                + ("all supported" if not missing else f"missing sm_{missing}")
+            )
         except Exception as exc:
             lines.append(f"  NVRTC not found ({exc}); pip install 'nvidia-cuda-nvrtc==13.*'")
         try:
@@ -165,13 +171,20 @@ def doctor_lines() -> list[str]:
         lines.append(
             "  GPU present: yes" if cuda_available() else "  GPU present: no (device 'cuda' off)"
         )
-    cxx = shutil.which(os.environ.get("CXX", "g++"))
-    lines.append(
-        f"simulated GPU ('cuda-sim'): usable, compiler {cxx}"
-        if cxx
-        else "simulated GPU ('cuda-sim'): not usable, no g++ found (apt-get install g++)"
-    )
+    lines.append(_simulated_gpu_line())
     return lines
+
+
+def _simulated_gpu_line() -> str:
+    """Whether the emulator behind 'cuda-sim' can build and run a kernel (imported lazily:
+    at import time this module still imports nothing from the package)."""
+    try:
+        from .emulator.selfcheck import doctor_line  # noqa: PLC0415
+
+        return doctor_line()
+    except Exception as exc:  # doctor must report, never crash
+        cxx = shutil.which(os.environ.get("CXX", "g++"))
+        return f"simulated GPU ('cuda-sim'): not usable ({type(exc).__name__}: {exc}; g++: {cxx})"
 
 
 def doctor() -> None:
