@@ -50,7 +50,8 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                         help="train on a seeded random N training images (quick checks)")
     parser.add_argument("--report", nargs="*", choices=REPORTS, default=["toml"],
                         help="what to write besides the console lines (default: toml)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (the epoch lines are still printed)")
     parser.set_defaults(handler=run_train)
     return parser
 
@@ -133,7 +134,7 @@ def run_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with Trainer(model, settings, nn.CrossEntropyLoss(), optim.Adam, trainloader, testloader,
                  optim.lr_scheduler.ReduceLROnPlateau, device=args.device,
-                 quiet=args.quiet) as trainer:
+                 progress_bar=False if args.quiet else None) as trainer:
         trainer.loop()
     seconds = time.perf_counter() - started
     if trainer.stopped:

@@ -177,6 +177,8 @@ class Trainer:
             ``ReduceLROnPlateau`` steps with the test loss.
         device: moves the model and every batch there (``"cpu"``, ``"cuda"``, ``"cuda-sim"``).
         quiet: no progress bar and no per-epoch line (keyword only; not in the course library).
+        progress_bar: ``False`` hides the bar but keeps the epoch lines; ``None`` (default)
+            shows it when the output is a terminal.
 
     After ``loop()``: ``test_loss`` and ``train_loss`` of the last epoch, ``last_epoch`` (epochs
     run so far, carried across calls), ``history`` (one dict per epoch: losses, metrics,
@@ -187,7 +189,7 @@ class Trainer:
     def __init__(self, model, settings: TrainerSettings, loss_fn: Callable, optimizer: type,
                  traindataloader: Iterable, validdataloader: Iterable,
                  scheduler: type | None, device: str | None = None, *,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, progress_bar: bool | None = None) -> None:
         if not isinstance(settings, TrainerSettings):
             raise TypeError(f"settings must be a TrainerSettings, got {type(settings).__name__}")
         self.model = model
@@ -197,6 +199,7 @@ class Trainer:
         self.validdataloader = validdataloader
         self.device = device
         self.quiet = quiet
+        self.progress_bar = progress_bar
         if device:
             self.model.to(device)
         self.log_dir = dir_add_timestamp(settings.logdir)
@@ -234,8 +237,9 @@ class Trainer:
         steps = self.settings.train_steps
         total = 0.0
         # disable=None: no bar when the output is not a terminal (CI logs, files)
+        show = False if self.quiet else self.progress_bar
         bar = tqdm(range(steps), desc=f"epoch {self.last_epoch}", leave=False,
-                   disable=True if self.quiet else None, dynamic_ncols=True)
+                   disable=None if show is None else not show, dynamic_ncols=True)
         for step in bar:
             x, y = _unpack(next(self._train_source), self.device, "train")
             student.check_batch_of_one(self.model, _batch_size(x), self._warn, step)
