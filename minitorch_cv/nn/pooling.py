@@ -76,12 +76,8 @@ class AvgPool2d(_PoolNd):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check(input)
-        kwargs = {}
-        if self.divisor_override is not None:
-            kwargs["divisor_override"] = self.divisor_override
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
-                            ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad,
-                            **kwargs)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -110,9 +106,7 @@ class AdaptiveMaxPool2d(_PoolNd):
 
     def forward(self, input: Tensor):
         self._check(input)
-        if self.return_indices:
-            return F.adaptive_max_pool2d(input, self.output_size, return_indices=True)
-        return F.adaptive_max_pool2d(input, self.output_size)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

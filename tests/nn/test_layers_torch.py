@@ -49,6 +49,14 @@ CASES = [
      ("max_pool2d",)),
     ("maxpool_3_2_1", lambda: nn.MaxPool2d(3, 2, 1), lambda: T.MaxPool2d(3, 2, 1),
      (2, 3, 7, 7), ("max_pool2d",)),
+    ("maxpool_ceil_dilated", lambda: nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True),
+     lambda: T.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True), (2, 3, 8, 9), ("max_pool2d",)),
+    ("avgpool_ceil_nopad_count", lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True,
+                                                      count_include_pad=False),
+     lambda: T.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), (2, 3, 8, 8),
+     ("avg_pool2d",)),
+    ("avgpool_divisor", lambda: nn.AvgPool2d(2, divisor_override=3),
+     lambda: T.AvgPool2d(2, divisor_override=3), (1, 2, 4, 6), ("avg_pool2d",)),
     ("avgpool", lambda: nn.AvgPool2d(2), lambda: T.AvgPool2d(2), (2, 3, 6, 7), ("avg_pool2d",)),
     ("avgpool_pad", lambda: nn.AvgPool2d(3, 2, 1), lambda: T.AvgPool2d(3, 2, 1), (2, 3, 7, 7),
      ("avg_pool2d",)),
@@ -120,6 +128,18 @@ def test_dropout_train_statistics_and_eval_identity():
     per_channel = out.reshape(40, 50, 9)
     assert np.all(per_channel.min(-1) == per_channel.max(-1))  # whole channels dropped
     assert abs((per_channel[..., 0] == 0).mean() - 0.5) < 0.05
+
+
+def test_pools_return_indices_like_torch():
+    x = np.random.default_rng(3).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    for ours, theirs in [(nn.MaxPool2d(2, return_indices=True), T.MaxPool2d(2,
+                                                                           return_indices=True)),
+                         (nn.AdaptiveMaxPool2d(3, return_indices=True),
+                          T.AdaptiveMaxPool2d(3, return_indices=True))]:
+        values, indices = ours(mt.tensor(x))
+        ref_values, ref_indices = theirs(torch.tensor(x))
+        np.testing.assert_allclose(values.numpy(), ref_values.numpy())
+        np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
 
 
 def test_layer_input_errors_are_clear():
