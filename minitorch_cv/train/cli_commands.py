@@ -62,11 +62,24 @@ def add_summary_parser(subparsers) -> argparse.ArgumentParser:
         "summary", help="layer-by-layer output shapes and parameter counts of a model")
     parser.add_argument("model", help="registered model name, e.g. lenet5")
     parser.add_argument("--input-size", type=int, nargs="+", default=None, metavar="D",
-                        help="input size without the batch dimension, e.g. 1 28 28 "
-                             "(default: the model's natural input size)")
+                        help="C H W of one input, e.g. 1 28 28 (a batch of one is shown); "
+                             "default: the model's natural input size")
     parser.add_argument("--num-classes", type=int, default=10)
     parser.set_defaults(handler=run_summary)
     return parser
+
+
+def _build_model(name: str, num_classes: int, in_channels: int):
+    """``models.get`` with ``in_channels`` only when it differs from the model's own."""
+    from .. import models  # noqa: PLC0415
+
+    kwargs = {"num_classes": num_classes}
+    if in_channels != models.input_size(name)[0]:
+        kwargs["in_channels"] = in_channels
+    try:
+        return models.get(name, **kwargs)
+    except TypeError as exc:
+        raise ValueError(f"cannot build {name} with {kwargs}: {exc}") from exc
 
 
 def _load_data(args):
@@ -103,8 +116,7 @@ def run_train(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():  # the summary line below says which data is used
             warnings.simplefilter("ignore", data.EmbeddedDataWarning)
             (train_set, test_set), steps = _load_data(args)
-        model = models.get(args.model, num_classes=10,
-                           in_channels=3 if args.dataset == "cifar10" else 1)
+        model = _build_model(args.model, 10, 3 if args.dataset == "cifar10" else 1)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"minitorch-cv train: {exc.args[0] if exc.args else exc}")
         return 2
@@ -151,17 +163,23 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    """Print ``summary(model, input_size)`` for a registered model."""
+    """Print ``summary(model, (1, *input_size))`` for a registered model."""
     from .. import models  # noqa: PLC0415
-    from ..summary import summary  # noqa: PLC0415
+    from ..summary import InputTooSmallError, summary  # noqa: PLC0415
 
     try:
-        model = models.get(args.model, num_classes=args.num_classes)
-        input_size = tuple(args.input_size) if args.input_size else models.input_size(args.model)
-    except KeyError as exc:
+        size = tuple(args.input_size) if args.input_size else models.input_size(args.model)
+        in_channels = size[-3] if len(size) >= 3 else 1
+        model = _build_model(args.model, args.num_classes, in_channels)
+    except (KeyError, ValueError) as exc:
         print(f"minitorch-cv summary: {exc.args[0]}")
         return 2
-    result = summary(model, input_size)
-    if result is not None:
-        print(result)
+    if len(size) not in (3, 4):
+        print(f"minitorch-cv summary: --input-size takes C H W (or N C H W), got {size}")
+        return 2
+    try:
+        print(summary(model, size if len(size) == 4 else (1, *size)))
+    except InputTooSmallError as exc:
+        print(f"minitorch-cv summary: {exc}")
+        return 2
     return 0

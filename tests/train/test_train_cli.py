@@ -58,3 +58,16 @@ def test_default_main_job_reaches_80_percent(tmp_path, capsys):
     assert main(["train", "--quiet", "--logdir", str(tmp_path)]) == 0
     accuracy = float(re.search(r"test accuracy: ([\d.]+)", capsys.readouterr().out).group(1))
     assert accuracy >= 0.80
+
+
+def test_summary_prints_the_layer_table(capsys):
+    assert main(["summary", "lenet5", "--input-size", "1", "28", "28"]) == 0
+    out = capsys.readouterr().out
+    assert "Input size: [1, 1, 28, 28]" in out
+    assert "Total params: 61,706" in out
+    assert re.search(r"features\.0 \(Conv2d\)\s+\[1, 6, 28, 28\]", out)
+
+
+def test_summary_explains_an_input_that_is_too_small(capsys):
+    assert main(["summary", "lenet5", "--input-size", "1", "4", "4"]) == 2
+    assert "input too small for layer 'features.3'" in capsys.readouterr().out
