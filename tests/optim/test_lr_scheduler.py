@@ -13,6 +13,8 @@ import minitorch_cv.optim as optim
 from minitorch_cv.optim import lr_scheduler
 
 SCHEDULERS = [
+    ("LambdaLR", {"lr_lambda": lambda epoch: min(1.0, (epoch + 1) / 5) * 0.97**epoch}, "SGD"),
+    ("LambdaLR", {"lr_lambda": [lambda e: 1 / (1 + e), lambda e: 0.9**e]}, "Adam"),
     ("StepLR", {"step_size": 7, "gamma": 0.5}, "SGD"),
     ("MultiStepLR", {"milestones": [3, 10, 10, 22], "gamma": 0.3}, "SGD"),
     ("ExponentialLR", {"gamma": 0.9}, "Adam"),
