@@ -258,3 +258,13 @@ def test_evaluate_means_are_over_samples(loaders, MLP, blobs):
                       nn.CrossEntropyLoss(), [metrics.Accuracy()])
     assert ragged["loss"] == pytest.approx(whole["loss"], rel=1e-5)
     assert ragged["Accuracy"] == pytest.approx(whole["Accuracy"])
+
+
+def test_device_moves_the_model_and_every_batch(tmp_path, loaders, MLP):
+    train, test = loaders  # batches arrive on the CPU
+    model = MLP()
+    trainer = Trainer(model, settings_for(tmp_path, train, test, epochs=2), nn.CrossEntropyLoss(),
+                      optim.Adam, train, test, None, device="cuda-sim", quiet=True)
+    trainer.loop()
+    assert {p.device for p in model.parameters()} == {"cuda-sim"}
+    assert trainer.history[-1]["train_loss"] < trainer.history[0]["train_loss"]
