@@ -4,9 +4,13 @@
 Set ``NUMBA_DISABLE_JIT=1`` to run every kernel as plain Python (slow, but a debugger can step
 through the loops). Each jitted function is compiled once per dtype (float32, float64) on first
 use and cached on disk.
+
+Beyond the shared contract, ``im2col_batch_inner`` / ``col2im_batch_inner`` write and read the
+column buffer in the GEMM layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch);
+``ops/conv.py`` uses them when a namespace has them.
 """
 
-from .conv import col2im, im2col
+from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner
 from .dropout import dropout_mask
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
@@ -18,8 +22,10 @@ __all__ = [
     "batch_norm_forward",
     "batch_norm_stats",
     "col2im",
+    "col2im_batch_inner",
     "dropout_mask",
     "im2col",
+    "im2col_batch_inner",
     "max_pool2d_backward",
     "max_pool2d_forward",
 ]

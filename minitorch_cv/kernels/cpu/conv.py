@@ -14,9 +14,11 @@ Output pixel ``oh``'s tap ``i`` reads input row ``h = oh*sh - ph + i*dh`` (paddi
 outside ``[0, H)``); columns alike. Memory: the column buffer holds ``N*C*kh*kw*out_h*out_w``
 elements, ``kh*kw`` times the input for stride 1; ``ops/conv.py`` chunks the batch to bound it.
 
-Optimisations (each keeps the loop above): parallel over the ``N*C`` planes (``prange``), the
+Optimisations (each keeps the loop above): parallel over the ``N*C`` planes (``prange``); the
 range of ``ow`` whose tap is inside the image computed once per tap instead of testing every
-pixel, so the innermost loop is a branch-free strided copy that LLVM vectorises.
+pixel, so the innermost loop is a branch-free row copy (a slice) that LLVM vectorises; and a
+second layout, ``(C, kh, kw, N, out_h, out_w)`` (``im2col_batch_inner``), in which the whole
+batch is one GEMM operand.
 """
 
 from __future__ import annotations
@@ -35,28 +37,35 @@ def _inside(offset, stride, size, out):
 
 
 @njit(parallel=True, cache=True)
-def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, batch_inner):
     N, C, H, W = x.shape
-    col = np.empty((N, C, kh, kw, out_h, out_w), dtype=x.dtype)
+    if batch_inner:  # GEMM layout (C, kh, kw, N, out_h, out_w): one GEMM for the whole batch
+        col = np.empty((C, kh, kw, N, out_h, out_w), dtype=x.dtype)
+    else:
+        col = np.empty((N, C, kh, kw, out_h, out_w), dtype=x.dtype)
     for nc in prange(N * C):
         n = nc // C
         c = nc % C
+        plane = x[n, c]
         for i in range(kh):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, out_h)
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, out_w)
+                block = col[c, i, j, n] if batch_inner else col[n, c, i, j]  # (out_h, out_w)
+                w_lo = ow_lo * sw - pw + j * dw  # input column read by ow_lo
                 for oh in range(out_h):
+                    row = block[oh]
                     if oh < oh_lo or oh >= oh_hi:
-                        for ow in range(out_w):
-                            col[n, c, i, j, oh, ow] = 0
+                        row[:] = 0
                         continue
-                    h = oh * sh - ph + i * dh
-                    for ow in range(ow_lo):
-                        col[n, c, i, j, oh, ow] = 0
-                    for ow in range(ow_lo, ow_hi):
-                        col[n, c, i, j, oh, ow] = x[n, c, h, ow * sw - pw + j * dw]
-                    for ow in range(ow_hi, out_w):
-                        col[n, c, i, j, oh, ow] = 0
+                    src = plane[oh * sh - ph + i * dh]
+                    row[:ow_lo] = 0
+                    if sw == 1:
+                        row[ow_lo:ow_hi] = src[w_lo:w_lo + ow_hi - ow_lo]
+                    else:
+                        for ow in range(ow_lo, ow_hi):
+                            row[ow] = src[w_lo + (ow - ow_lo) * sw]
+                    row[ow_hi:] = 0
     return col
 
 
@@ -75,25 +84,48 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
             col[n, c, i, j, oh, ow] = x[n, c, h, w] if 0 <= h < H and 0 <= w < W else 0
     """
     return _im2col(np.ascontiguousarray(x), int(kh), int(kw), int(sh), int(sw), int(ph),
-                   int(pw), int(dh), int(dw), int(out_h), int(out_w))
+                   int(pw), int(dh), int(dw), int(out_h), int(out_w), False)
+
+
+def im2col_batch_inner(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    """``im2col`` in the GEMM layout: col (C, kh, kw, N, out_h, out_w).
+
+    Same loop and values as ``im2col`` (``col_bi[c, i, j, n] == col[n, c, i, j]``), but
+    ``col_bi.reshape(C*kh*kw, N*out_h*out_w)`` is ONE matrix for the whole batch, so the
+    convolution is a single large GEMM instead of N small ones (several times faster with
+    OpenBLAS on small filters). CPU-only extra: ops fall back to ``im2col`` + a transpose on
+    namespaces without it.
+    """
+    return _im2col(np.ascontiguousarray(x), int(kh), int(kw), int(sh), int(sw), int(ph),
+                   int(pw), int(dh), int(dw), int(out_h), int(out_w), True)
 
 
 @njit(parallel=True, cache=True)
-def _col2im(col, H, W, sh, sw, ph, pw, dh, dw):
-    N, C, kh, kw, out_h, out_w = col.shape
+def _col2im(col, N, C, H, W, sh, sw, ph, pw, dh, dw, batch_inner):
+    if batch_inner:
+        kh, kw, out_h, out_w = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
+    else:
+        kh, kw, out_h, out_w = col.shape[2], col.shape[3], col.shape[4], col.shape[5]
     x = np.zeros((N, C, H, W), dtype=col.dtype)
     # one thread owns a whole (n, c) plane, so the += below never races between threads
     for nc in prange(N * C):
         n = nc // C
         c = nc % C
+        plane = x[n, c]
         for i in range(kh):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, out_h)
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, out_w)
+                block = col[c, i, j, n] if batch_inner else col[n, c, i, j]
+                w_lo = ow_lo * sw - pw + j * dw
                 for oh in range(oh_lo, oh_hi):
-                    h = oh * sh - ph + i * dh
-                    for ow in range(ow_lo, ow_hi):
-                        x[n, c, h, ow * sw - pw + j * dw] += col[n, c, i, j, oh, ow]
+                    row = block[oh]
+                    dst = plane[oh * sh - ph + i * dh]
+                    if sw == 1:
+                        dst[w_lo:w_lo + ow_hi - ow_lo] += row[ow_lo:ow_hi]
+                    else:
+                        for ow in range(ow_lo, ow_hi):
+                            dst[w_lo + (ow - ow_lo) * sw] += row[ow]
     return x
 
 
@@ -119,5 +151,13 @@ def col2im(col, H, W, sh, sw, ph, pw, dh, dw):
     reads of ``col`` are then contiguous, and parallelising over whole planes makes the
     ``+=`` race-free all the same.
     """
-    return _col2im(np.ascontiguousarray(col), int(H), int(W), int(sh), int(sw), int(ph),
-                   int(pw), int(dh), int(dw))
+    N, C = col.shape[0], col.shape[1]
+    return _col2im(np.ascontiguousarray(col), N, C, int(H), int(W), int(sh), int(sw), int(ph),
+                   int(pw), int(dh), int(dw), False)
+
+
+def col2im_batch_inner(col, H, W, sh, sw, ph, pw, dh, dw):
+    """``col2im`` from the GEMM layout: col (C, kh, kw, N, out_h, out_w) -> x (N, C, H, W)."""
+    C, N = col.shape[0], col.shape[3]
+    return _col2im(np.ascontiguousarray(col), N, C, int(H), int(W), int(sh), int(sw), int(ph),
+                   int(pw), int(dh), int(dw), True)

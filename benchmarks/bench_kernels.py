@@ -1,0 +1,211 @@
+"""Kernel benchmark: our ops vs PyTorch CPU (same thread count) vs a naive NumPy im2col.
+
+Run (the OPENBLAS_* overrides some shells set would pin OpenBLAS to a slow kernel)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_kernels.py
+
+Prints the machine, BLAS and commit, then for each shape: forward+backward time (median of
+several runs after a warm-up), GFLOP/s and the ratio to torch (ours / torch: < 1 is faster).
+Float32 throughout. The naive NumPy baseline is the textbook im2col: one strided slice per
+kernel tap into a 6-D column array, ``tensordot`` for the GEMMs, and a tap-by-tap ``+=`` col2im.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numba  # noqa: E402
+import torch  # noqa: E402
+
+import minitorch_cv as mt  # noqa: E402
+import minitorch_cv.functional as F  # noqa: E402
+
+# (N, C_in, H, W, C_out, k, stride, pad), from issue 4
+CONV_SHAPES = [(128, 1, 28, 28, 6, 5, 1, 2), (128, 6, 14, 14, 16, 5, 1, 0),
+               (128, 16, 32, 32, 16, 3, 1, 1), (128, 64, 8, 8, 64, 3, 1, 1),
+               (32, 64, 56, 56, 64, 3, 1, 1), (128, 16, 32, 32, 32, 3, 2, 1)]
+POOL_BN_SHAPE = (128, 16, 32, 32)
+
+
+def timeit(fn, min_runs: int = 3, budget: float = 2.0) -> float:
+    """Median wall time of ``fn()`` after one warm-up, with at least ``min_runs`` runs."""
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < min_runs or (time.perf_counter() - start < budget and len(times) < 15):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# ----------------------------------------------------------------------------- naive NumPy
+def naive_conv_fwd_bwd(x, w, b, stride, pad, g):
+    N, C, H, W = x.shape
+    C_out, _, kh, kw = w.shape
+    out_h = (H + 2 * pad - kh) // stride + 1
+    out_w = (W + 2 * pad - kw) // stride + 1
+    img = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    col = np.zeros((N, C, kh, kw, out_h, out_w), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            col[:, :, i, j] = img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]
+    y = np.tensordot(col, w, ((1, 2, 3), (1, 2, 3)))  # (N, out_h, out_w, C_out)
+    y = y.transpose(0, 3, 1, 2) + b.reshape(1, -1, 1, 1)
+    grad_w = np.tensordot(g, col, ((0, 2, 3), (0, 4, 5)))
+    grad_b = g.sum(axis=(0, 2, 3))
+    grad_col = np.tensordot(w, g, (0, 1))  # (C, kh, kw, N, out_h, out_w)
+    grad_col = np.rollaxis(grad_col, 3)
+    grad_img = np.zeros_like(img)
+    for i in range(kh):
+        for j in range(kw):
+            grad_img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += (
+                grad_col[:, :, i, j])
+    return y, grad_w, grad_b, grad_img[:, :, pad:pad + H, pad:pad + W]
+
+
+# ----------------------------------------------------------------------------- cases
+def conv_case(shape, rng):
+    N, C, H, W, C_out, k, stride, pad = shape
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = (rng.standard_normal((C_out, C, k, k)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(C_out).astype(np.float32)
+    out_h, out_w = (H + 2 * pad - k) // stride + 1, (W + 2 * pad - k) // stride + 1
+    g = rng.standard_normal((N, C_out, out_h, out_w)).astype(np.float32)
+    flops = 3 * 2 * N * C_out * out_h * out_w * C * k * k  # forward, grad_x, grad_w GEMMs
+
+    xm, wm, bm = (mt.Tensor(a, requires_grad=True) for a in (x, w, b))
+    gm = mt.Tensor(g)
+
+    def ours():
+        xm.grad = wm.grad = bm.grad = None
+        F.conv2d(xm, wm, bm, stride=stride, padding=pad).backward(gm)
+
+    xt, wt, bt = (torch.from_numpy(a).requires_grad_(True) for a in (x, w, b))
+    gt = torch.from_numpy(g)
+
+    def theirs():
+        xt.grad = wt.grad = bt.grad = None
+        torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=pad).backward(gt)
+
+    def naive():
+        naive_conv_fwd_bwd(x, w, b, stride, pad, g)
+
+    name = f"conv {N}x{C}x{H}x{W} -> {C_out} k{k} s{stride} p{pad}"
+    return name, flops, ours, theirs, naive
+
+
+def pool_case(rng):
+    x = rng.standard_normal(POOL_BN_SHAPE).astype(np.float32)
+    g = rng.standard_normal((128, 16, 16, 16)).astype(np.float32)
+    xm, gm = mt.Tensor(x, requires_grad=True), mt.Tensor(g)
+    xt, gt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(g)
+
+    def ours():
+        xm.grad = None
+        F.max_pool2d(xm, 2, 2).backward(gm)
+
+    def theirs():
+        xt.grad = None
+        torch.nn.functional.max_pool2d(xt, 2, 2).backward(gt)
+
+    return "max_pool2d 2x2/2 (128,16,32,32)", x.size * 1.0, ours, theirs, None
+
+
+def bn_case(rng):
+    x = rng.standard_normal(POOL_BN_SHAPE).astype(np.float32)
+    g = rng.standard_normal(POOL_BN_SHAPE).astype(np.float32)
+    w, b = np.ones(16, np.float32), np.zeros(16, np.float32)
+    xm, wm, bm, gm = (mt.Tensor(x, requires_grad=True), mt.Tensor(w, requires_grad=True),
+                      mt.Tensor(b, requires_grad=True), mt.Tensor(g))
+    rm, rv = mt.zeros(16), mt.ones(16)
+    xt, wt, bt = (torch.from_numpy(a.copy()).requires_grad_(True) for a in (x, w, b))
+    trm, trv, gt = torch.zeros(16), torch.ones(16), torch.from_numpy(g)
+
+    def ours():
+        xm.grad = wm.grad = bm.grad = None
+        F.batch_norm(xm, rm, rv, wm, bm, training=True).backward(gm)
+
+    def theirs():
+        xt.grad = wt.grad = bt.grad = None
+        torch.nn.functional.batch_norm(xt, trm, trv, wt, bt, training=True).backward(gt)
+
+    return "batch_norm train (128,16,32,32)", x.size * 1.0, ours, theirs, None
+
+
+# ----------------------------------------------------------------------------- report
+def header(threads: int) -> list[str]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=os.path.dirname(__file__)).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "minitorch_cv/kernels",
+                                "minitorch_cv/ops", "benchmarks"], capture_output=True,
+                               text=True, cwd=os.path.dirname(__file__)).stdout.strip()
+    except OSError:
+        commit, dirty = "unknown", ""
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    lines = [f"machine: {platform.machine()} {cpu}, {os.cpu_count()} logical cores, "
+             f"{platform.system()} {platform.release()}",
+             f"python {platform.python_version()}, numpy {np.__version__}, numba "
+             f"{numba.__version__}, torch {torch.__version__}",
+             f"threads: numba {numba.get_num_threads()}, torch {torch.get_num_threads()}",
+             f"commit: {commit}{' (+ uncommitted changes)' if dirty else ''}"]
+    try:
+        from threadpoolctl import threadpool_info
+
+        for info in threadpool_info():
+            library = os.path.basename(info["filepath"])
+            lines.append(f"BLAS/OpenMP: {info.get('user_api')} {info.get('internal_api')} "
+                         f"{info.get('version')} {info.get('architecture', '')} "
+                         f"{info.get('num_threads')} threads ({library})")
+    except ImportError:
+        lines.append("BLAS: threadpoolctl not installed")
+    return lines
+
+
+def main() -> None:
+    threads = numba.get_num_threads()
+    torch.set_num_threads(threads)
+    print("\n".join(header(threads)))
+    print("float32, forward + backward, median wall time; ratio = ours / torch (lower is better)")
+    rng = np.random.default_rng(0)
+    cases = [conv_case(s, rng) for s in CONV_SHAPES] + [pool_case(rng), bn_case(rng)]
+    title = (f"{'case':44s} {'ours ms':>9s} {'torch ms':>9s} {'naive ms':>9s} "
+             f"{'ours GF/s':>9s} {'torch GF/s':>10s} {'vs torch':>8s} {'naive/ours':>10s}")
+    print(title)
+    print("-" * len(title))
+    conv_ratios = []
+    for name, flops, ours, theirs, naive in cases:
+        t_ours, t_torch = timeit(ours), timeit(theirs)
+        t_naive = timeit(naive, min_runs=2, budget=1.0) if naive else float("nan")
+        is_conv = name.startswith("conv")
+
+        def rate(t, flops=flops, is_conv=is_conv):
+            return f"{flops / t / 1e9:9.1f}" if is_conv else f"{'-':>9s}"
+
+        ratio = t_ours / t_torch
+        if is_conv:
+            conv_ratios.append(ratio)
+        naive_ratio = f"{t_naive / t_ours:10.2f}" if naive else f"{'-':>10s}"
+        print(f"{name:44s} {t_ours * 1e3:9.2f} {t_torch * 1e3:9.2f} {t_naive * 1e3:9.2f} "
+              f"{rate(t_ours)} {rate(t_torch):>10s} {ratio:8.2f} {naive_ratio}")
+    geo = float(np.exp(np.mean(np.log(conv_ratios))))
+    print(f"conv geometric mean ours/torch: {geo:.2f} (target <= 1.25; each <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
