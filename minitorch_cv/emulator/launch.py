@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,9 @@ _ALIASES = {"fwd": "forward", "rev": "reverse", "shuffle": "shuffled"}
 _STATUS = {1: "invalid launch configuration (block over 1024 threads, or an empty/huge grid)",
            2: "more than 48 KiB of dynamic shared memory (a GPU needs an explicit opt-in)"}
 _PARAM_LIST = r"__global__\s+void\s+{}\s*\(([^)]*)\)"
+# ctypes releases the GIL during a call, and a launch uses the shim's process-wide state (the
+# running kernel, its shared memory): one launch at a time per process.
+_LAUNCH_LOCK = threading.Lock()
 
 
 def resolve_order(order: str | None) -> str:
@@ -118,13 +122,13 @@ class RawKernel:
         holders = [self._hold(arg, param) for arg, param in zip(args, self.parameters)]
         argv = (ctypes.c_void_p * max(1, len(holders)))(*[ctypes.addressof(h) for h in holders])
         order_name = resolve_order(order or self.order or self.module.order)
-        status = self._launch(
-            *(ctypes.c_uint(v) for v in (*grid, *block)), ctypes.c_size_t(shared_mem),
-            ctypes.c_int(ORDERS[order_name]),
-            ctypes.c_uint(resolve_seed(seed if seed is not None else
-                                       self.seed if self.seed is not None else self.module.seed)),
-            argv,
-        )
+        if seed is None:
+            seed = self.seed if self.seed is not None else self.module.seed
+        with _LAUNCH_LOCK:
+            status = self._launch(
+                *(ctypes.c_uint(v) for v in (*grid, *block)), ctypes.c_size_t(shared_mem),
+                ctypes.c_int(ORDERS[order_name]), ctypes.c_uint(resolve_seed(seed)), argv,
+            )
         if status:
             raise RuntimeError(f"kernel {self.name} grid={grid} block={block}: {_STATUS[status]}")
 
