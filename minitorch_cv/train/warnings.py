@@ -106,13 +106,15 @@ def check_labels(yhat, y, warn: WarnOnce, ignore_index: int | None = None) -> No
     """Warn when integer class labels do not fit the width of the model's output.
 
     Only class-index targets are checked: ``y`` of an integer dtype with one dimension fewer
-    than ``yhat`` (``(N,)`` against logits ``(N, C)``).
+    than ``yhat`` (``(N,)`` against logits ``(N, C)``, ``C >= 2``).
     """
     y_data = y.data if isinstance(y, Tensor) else y
     yhat_shape = getattr(yhat, "shape", None)
     if yhat_shape is None or not hasattr(y_data, "dtype") or y_data.dtype.kind not in "iu":
         return
     if len(yhat_shape) < 2 or y_data.ndim != len(yhat_shape) - 1 or y_data.size == 0:
+        return
+    if yhat_shape[1] < 2:  # one output column: regression or a binary logit, not classes
         return
     labels = backend.to_numpy(y_data)
     if ignore_index is not None:
