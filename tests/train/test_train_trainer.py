@@ -268,3 +268,16 @@ def test_device_moves_the_model_and_every_batch(tmp_path, loaders, MLP):
     trainer.loop()
     assert {p.device for p in model.parameters()} == {"cuda-sim"}
     assert trainer.history[-1]["train_loss"] < trainer.history[0]["train_loss"]
+
+
+def test_label_check_catches_negative_labels_and_skips_regression_outputs():
+    from minitorch_cv.train.warnings import WarnOnce, check_labels
+
+    warn = WarnOnce()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StudentWarning)
+        check_labels(mt.zeros(4, 1), mt.tensor([0, 5, 7, 9]), warn)  # (N, 1): regression
+        check_labels(mt.zeros(4, 3), mt.tensor([0.0, 5.0, 1.0, 2.0]), warn)  # float targets
+        check_labels(mt.zeros(4, 3), mt.tensor([0, 2, 1, 2]), warn)
+    with pytest.warns(StudentWarning, match="labels range from -1 to 2"):
+        check_labels(mt.zeros(4, 3), mt.tensor([0, -1, 2, 1]), warn)
