@@ -58,6 +58,20 @@ def test_im2col_col2im_match_reference(cfg, dtype, contiguous, seed):
 
 
 @SETTINGS
+@given(cfg=conv_configs(), dtype=DTYPES, seed=st.integers(0, 99))
+def test_batch_inner_layout_is_a_transpose_of_the_contract_layout(cfg, dtype, seed):
+    x = _input(cfg, dtype, seed)
+    col = cpu.im2col_batch_inner(x, *_geometry(cfg))
+    np.testing.assert_array_equal(col, ref.im2col(x, *_geometry(cfg)).transpose(1, 2, 3, 0, 4, 5))
+    c = np.random.default_rng(seed).standard_normal(col.shape).astype(dtype)
+    args = (cfg["H"], cfg["W"], cfg["sh"], cfg["sw"], cfg["ph"], cfg["pw"], cfg["dh"], cfg["dw"])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(cpu.col2im_batch_inner(c, *args),
+                               ref.col2im(np.ascontiguousarray(c.transpose(3, 0, 1, 2, 4, 5)),
+                                          *args), rtol=tol, atol=tol)
+
+
+@SETTINGS
 @given(cfg=conv_configs(), seed=st.integers(0, 99))
 def test_im2col_col2im_are_adjoint(cfg, seed):
     rng = np.random.default_rng(seed)

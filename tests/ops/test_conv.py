@@ -2,6 +2,8 @@
 float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels, non-contiguous
 inputs), 'same'/'valid', batch chunking, and the error messages."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
+from minitorch_cv.kernels import cpu as cpu_kernels
 from minitorch_cv.ops import conv as conv_op
 from minitorch_cv.testing import assert_matches_torch, gradcheck
 from minitorch_cv.testing.strategies import conv_configs
@@ -102,6 +105,17 @@ def test_conv2d_in_chunks_equals_one_batch(monkeypatch):
     assert conv_op.batch_chunk(5, per_sample) == 1
     assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, stride=2),
                          lambda x, w, b: TF.conv2d(x, w, b, stride=2), x, w, b, kind="conv")
+
+
+def test_conv2d_with_only_the_contract_kernels(monkeypatch):
+    # a namespace without the CPU-only GEMM-layout kernels (as the GPU one): the op transposes
+    contract = SimpleNamespace(im2col=cpu_kernels.im2col, col2im=cpu_kernels.col2im)
+    monkeypatch.setattr(conv_op.kernels, "for_device", lambda device: contract)
+    rng = np.random.default_rng(6)
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 6, 5), (6, 2, 3, 2), (6,)))
+    kw = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
+                         lambda x, w, b: TF.conv2d(x, w, b, **kw), x, w, b, kind="conv")
 
 
 def test_conv2d_unbatched_input():
