@@ -1,20 +1,119 @@
-"""Shared start of every lesson: make ``minitorch_cv`` importable from a checkout, parse options.
+"""Shared start of every lesson: make ``minitorch_cv`` importable from a checkout, parse options,
+and the short training loop the architecture lessons use.
 
 ``python lessons/NN_name.py`` puts ``lessons/`` (this folder) on ``sys.path``, so every lesson
 can ``from _common import lesson_setup``. When the package is not installed (a fresh clone),
 the repository root is added to the path so that ``import minitorch_cv`` finds the source tree.
 The option parsing and output folder live in ``minitorch_cv.lessons_runner``.
+
+``fit`` is the plain loop of every course: for each batch, forward, loss, ``zero_grad``,
+``backward``, ``step``; after each epoch, evaluate on the validation split. Lesson 25 shows the
+same with the course library's ``Trainer``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
+
+import numpy as np
 
 if importlib.util.find_spec("minitorch_cv") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import minitorch_cv as mt  # noqa: E402
+import minitorch_cv.functional as F  # noqa: E402
 from minitorch_cv.lessons_runner import Lesson, lesson_setup  # noqa: E402
 
-__all__ = ["Lesson", "lesson_setup"]
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, rng=None):
+    """Yield ``(x_batch, y_batch)`` NumPy slices, in a fresh random order when ``shuffle``."""
+    order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+    for start in range(0, len(x), batch_size):
+        index = order[start:start + batch_size]
+        yield x[index], y[index]
+
+
+def predict(model, x: np.ndarray, batch_size: int = 500, device: str = "cpu") -> np.ndarray:
+    """Logits of ``model`` for every row of ``x`` (eval mode, no graph), as NumPy."""
+    was_training = model.training
+    model.eval()
+    outputs = []
+    with mt.no_grad():
+        for start in range(0, len(x), batch_size):
+            batch = mt.tensor(x[start:start + batch_size], device=device)
+            outputs.append(model(batch).cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(outputs)
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500,
+             device: str = "cpu") -> tuple[float, float]:
+    """``(mean cross-entropy, accuracy)`` of ``model`` on ``(x, y)``."""
+    logits = predict(model, x, batch_size, device)
+    loss = F.cross_entropy(mt.tensor(logits), mt.tensor(y)).item()
+    return loss, float((logits.argmax(axis=1) == y).mean())
+
+
+def fit(model, optimizer, train: tuple, valid: tuple, epochs: int, batch_size: int = 128,
+        scheduler=None, augment=None, loss_fn=F.cross_entropy, max_steps: int | None = None,
+        device: str = "cpu", seed: int = 0, name: str = "", verbose: bool = True) -> dict:
+    """Train ``model`` and return its history: per-epoch train/valid loss and accuracy.
+
+    Args:
+        train, valid: ``(images, labels)`` NumPy arrays.
+        scheduler: stepped once per batch if it has ``total_steps`` (OneCycleLR), else per epoch.
+        augment: ``augment(x_batch, rng) -> x_batch`` on NumPy arrays, training batches only.
+        max_steps: stop each epoch after this many batches (smoke mode).
+    """
+    rng = np.random.default_rng(seed)
+    history = {"train_loss": [], "valid_loss": [], "train_accuracy": [], "valid_accuracy": [],
+               "seconds": []}
+    per_batch = scheduler is not None and hasattr(scheduler, "total_steps")
+    for epoch in range(epochs):
+        model.train()
+        start = time.perf_counter()
+        total_loss = correct = seen = 0
+        for step, (xb, yb) in enumerate(batches(*train, batch_size, True, rng)):
+            if max_steps is not None and step >= max_steps:
+                break
+            if augment is not None:
+                xb = augment(xb, rng)
+            logits = model(mt.tensor(xb, device=device))
+            loss = loss_fn(logits, mt.tensor(yb, device=device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if per_batch:
+                scheduler.step()
+            total_loss += loss.item() * len(yb)
+            correct += int((logits.detach().cpu().numpy().argmax(axis=1) == yb).sum())
+            seen += len(yb)
+        if scheduler is not None and not per_batch:
+            scheduler.step()
+        valid_loss, valid_accuracy = evaluate(model, *valid, device=device)
+        history["train_loss"].append(total_loss / seen)
+        history["train_accuracy"].append(correct / seen)
+        history["valid_loss"].append(valid_loss)
+        history["valid_accuracy"].append(valid_accuracy)
+        history["seconds"].append(time.perf_counter() - start)
+        if verbose:
+            print(f"  {name}epoch {epoch + 1:2d}/{epochs}: train loss {total_loss / seen:.4f} "
+                  f"acc {correct / seen:.4f} | valid loss {valid_loss:.4f} "
+                  f"acc {valid_accuracy:.4f} | {history['seconds'][-1]:.1f} s")
+    return history
+
+
+def curves(history: dict) -> dict:
+    """The history without its timing entry, for ``viz.plot_training_curves``."""
+    return {k: v for k, v in history.items() if k != "seconds"}
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+__all__ = ["Lesson", "batches", "count_parameters", "curves", "evaluate", "fit", "lesson_setup",
+           "predict"]

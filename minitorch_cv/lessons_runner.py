@@ -97,8 +97,10 @@ class Lesson:
     data_dir: str | None
     out: Path
     seed: int
+    epochs: int | None = None
     started: float = field(default_factory=time.perf_counter)
     figures: list[Path] = field(default_factory=list)
+    _told_stand_in: bool = False
 
     def figure(self, stem: str) -> Path:
         """Where to save the figure called ``stem`` (``.png`` is added)."""
@@ -126,8 +128,9 @@ class Lesson:
         if dataset not in stats:
             raise ValueError(f"dataset must be 'mnist' or 'fashion-mnist', got {dataset!r}")
         if self.data_dir is None:
-            if dataset == "mnist":
+            if dataset == "mnist" and not self._told_stand_in:
                 print("  (no --data-dir: the embedded Fashion-MNIST subset stands in for MNIST)")
+                self._told_stand_in = True
             source = vision.EmbeddedFashionMNIST(train=train)
             dataset = "fashion-mnist"
         elif dataset == "mnist":
@@ -141,6 +144,12 @@ class Lesson:
         mean, std = stats[dataset]
         x = ((images.astype(np.float32) / 255.0 - mean) / std)[:, None]  # (N, 1, 28, 28)
         return x, labels.astype(np.int64), list(source.classes)
+
+    def n_epochs(self, full: int, smoke: int = 1) -> int:
+        """Epochs to train: ``--epochs`` if given, else ``smoke`` / ``full`` by mode."""
+        if self.epochs is not None:
+            return self.epochs
+        return smoke if self.smoke else full
 
     def finish(self) -> None:
         elapsed = time.perf_counter() - self.started
@@ -168,6 +177,8 @@ def lesson_setup(name: str, description: str | None = None,
     parser.add_argument("--out", default=None,
                         help=f"output folder for the figures (default: lesson_output/{name})")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="override the lesson's number of training epochs (full runs)")
     # jupytext/IPython kernels pass their own argv: parse only when run as a script
     in_notebook = "ipykernel" in sys.modules and argv is None
     options = parser.parse_args([] if in_notebook else argv)
@@ -178,7 +189,7 @@ def lesson_setup(name: str, description: str | None = None,
     out = Path(options.out) if options.out else Path("lesson_output") / name
     out.mkdir(parents=True, exist_ok=True)
     lesson = Lesson(name=name, smoke=options.smoke, data_dir=data_dir, out=out,
-                    seed=options.seed)
+                    seed=options.seed, epochs=options.epochs)
     mode = "smoke mode" if lesson.smoke else "full run"
     source = data_dir or "embedded default data"
     print(f"[{name}] {mode}; data: {source}; figures -> {out}/\n")
