@@ -193,3 +193,15 @@ def test_racy_col2im_passes_every_serial_order(order):
     emulator.RawKernel(RACY, "racy_col2im")((3,), (64,), [col, x, *ints], order=order, seed=3)
     np.testing.assert_allclose(x, reference.col2im(col, H, W, 1, 1, 1, 1, 1, 1), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_sanitizer_runner_usage_and_environment(capsys):
+    assert sanitizers.main([]) == 2
+    assert "python -m minitorch_cv.emulator.sanitizers" in capsys.readouterr().out
+    if sanitizers.runtime_library("address") is None:
+        pytest.skip("no AddressSanitizer runtime for g++")
+    env = sanitizers.environment("address", base={})
+    assert env["LD_PRELOAD"].endswith(".so") or ".so." in env["LD_PRELOAD"]
+    assert env["MINITORCH_CV_EMULATOR_SANITIZE"] == "address"
+    assert "detect_leaks=0" in env["ASAN_OPTIONS"]
+    assert sanitizers.reports("address", "x\n==1==ERROR: AddressSanitizer: heap-buffer-overflow")

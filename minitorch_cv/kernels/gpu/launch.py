@@ -40,7 +40,7 @@ class GpuKernels:
         if total == 0 and zero_work_ok:
             return  # an empty launch is an error on a GPU; there is nothing to compute
         grid, block = self.seam.grid(total)
-        self.seam.kernel(file, name, dtype)(grid, block, args)
+        self.seam.kernel(file, name, dtype)(grid, block, tuple(args))
 
     def _reduction_grid(self, channels):
         block = min(self.seam.block, _MAX_REDUCTION_BLOCK)
@@ -128,7 +128,7 @@ class GpuKernels:
         if C:
             grid, block = self._reduction_grid(C)
             self.seam.kernel("batch_norm", "batch_norm_stats", x.dtype)(
-                grid, block, [x, mean, var, *_ints(N, C, L)])
+                grid, block, (x, mean, var, *_ints(N, C, L)))
         return mean, var
 
     def batch_norm_forward(self, x, mean, invstd, weight, bias):
@@ -159,7 +159,7 @@ class GpuKernels:
         if C:
             grid, block = self._reduction_grid(C)
             self.seam.kernel("batch_norm", "batch_norm_backward_reduce", x.dtype)(
-                grid, block, [grad_y, x, mean, invstd, sums, *_ints(N, C, L)])
+                grid, block, (grad_y, x, mean, invstd, sums, *_ints(N, C, L)))
         grad_x = self.seam.empty(x.shape, x.dtype)
         self._launch("batch_norm", "batch_norm_backward_input", x.dtype, grad_x.size,
                      [grad_y, x, mean, invstd, weight, sums, grad_x, *_ints(N, C, L)])
