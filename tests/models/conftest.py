@@ -32,3 +32,13 @@ def torch_state_dict_from(model) -> dict:
 
     return {key: torch.from_numpy(np.array(value.numpy())) for key, value in
             model.state_dict().items()}
+
+
+# small-image variants whose forward/backward passes take seconds: in the ``slow`` group
+SLOW_SMALL = {"resnet32", "resnet44", "resnet56", "resnet110", "resnet18_cifar",
+              "densenet_cifar"}
+
+
+def small_variants_with_slow_marks(names):
+    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_SMALL else name
+            for name in names]
