@@ -36,8 +36,8 @@ class GpuKernels:
     def _contiguous(self, array):
         return self.xp.ascontiguousarray(array)
 
-    def _launch(self, file, name, dtype, total, args, zero_work_ok=True):
-        if total == 0 and zero_work_ok:
+    def _launch(self, file, name, dtype, total, args):
+        if total == 0:
             return  # an empty launch is an error on a GPU; there is nothing to compute
         grid, block = self.seam.grid(total)
         self.seam.kernel(file, name, dtype)(grid, block, tuple(args))

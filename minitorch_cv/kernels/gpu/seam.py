@@ -47,7 +47,7 @@ class Seam:
     build_module: Callable[[str], object]
     empty: Callable
     block: int = 256
-    max_blocks: int = 4096
+    max_blocks: int = 65535
     _modules: dict = field(default_factory=dict, repr=False)
 
     def kernel(self, file: str, name: str, dtype=np.float32):
