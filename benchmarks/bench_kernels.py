@@ -162,7 +162,9 @@ def header(threads: int) -> list[str]:
              f"{platform.system()} {platform.release()}",
              f"python {platform.python_version()}, numpy {np.__version__}, numba "
              f"{numba.__version__}, torch {torch.__version__}",
-             f"threads: numba {numba.get_num_threads()}, torch {torch.get_num_threads()}",
+             f"threads: numba {numba.get_num_threads()}, torch {torch.get_num_threads()}; "
+             f"load average at start {os.getloadavg()[0]:.1f} (other processes share the cores: "
+             "compare ratios, not absolute times)",
              f"commit: {commit}{' (+ uncommitted changes)' if dirty else ''}"]
     try:
         from threadpoolctl import threadpool_info
@@ -205,6 +207,7 @@ def main() -> None:
               f"{rate(t_ours)} {rate(t_torch):>10s} {ratio:8.2f} {naive_ratio}")
     geo = float(np.exp(np.mean(np.log(conv_ratios))))
     print(f"conv geometric mean ours/torch: {geo:.2f} (target <= 1.25; each <= 1.5)")
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
