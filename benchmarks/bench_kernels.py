@@ -36,16 +36,20 @@ CONV_SHAPES = [(128, 1, 28, 28, 6, 5, 1, 2), (128, 6, 14, 14, 16, 5, 1, 0),
 POOL_BN_SHAPE = (128, 16, 32, 32)
 
 
-def timeit(fn, min_runs: int = 3, budget: float = 2.0) -> float:
-    """Median wall time of ``fn()`` after one warm-up, with at least ``min_runs`` runs."""
-    fn()
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < min_runs or (time.perf_counter() - start < budget and len(times) < 15):
-        t0 = time.perf_counter()
+def time_interleaved(fns, min_runs: int = 5, budget: float = 6.0) -> list[float]:
+    """Median wall time of each function, the runs interleaved (ours, torch, naive, ours, ...)
+    so that load from other processes falls on all of them alike; one warm-up run each."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    times: list[list[float]] = [[] for _ in fns]
+    start = time.perf_counter()
+    while len(times[0]) < min_runs or (time.perf_counter() - start < budget
+                                       and len(times[0]) < 15):
+        for fn, bucket in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - t0)
+    return [statistics.median(bucket) for bucket in times]
 
 
 # ----------------------------------------------------------------------------- naive NumPy
@@ -183,7 +187,8 @@ def main() -> None:
     threads = numba.get_num_threads()
     torch.set_num_threads(threads)
     print("\n".join(header(threads)))
-    print("float32, forward + backward, median wall time; ratio = ours / torch (lower is better)")
+    print("float32, forward + backward, median wall time of interleaved runs; "
+          "ratio = ours / torch (lower is better)")
     rng = np.random.default_rng(0)
     cases = [conv_case(s, rng) for s in CONV_SHAPES] + [pool_case(rng), bn_case(rng)]
     title = (f"{'case':44s} {'ours ms':>9s} {'torch ms':>9s} {'naive ms':>9s} "
@@ -192,8 +197,10 @@ def main() -> None:
     print("-" * len(title))
     conv_ratios = []
     for name, flops, ours, theirs, naive in cases:
-        t_ours, t_torch = timeit(ours), timeit(theirs)
-        t_naive = timeit(naive, min_runs=2, budget=1.0) if naive else float("nan")
+        if naive:
+            t_ours, t_torch, t_naive = time_interleaved([ours, theirs, naive])
+        else:
+            (t_ours, t_torch), t_naive = time_interleaved([ours, theirs]), float("nan")
         is_conv = name.startswith("conv")
 
         def rate(t, flops=flops, is_conv=is_conv):
