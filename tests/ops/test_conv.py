@@ -107,6 +107,14 @@ def test_conv2d_in_chunks_equals_one_batch(monkeypatch):
                          lambda x, w, b: TF.conv2d(x, w, b, stride=2), x, w, b, kind="conv")
 
 
+def test_conv2d_without_saved_columns(monkeypatch):
+    monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)  # backward rebuilds them
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 3))
+    assert_matches_torch(lambda x, w: F.conv2d(x, w, padding=(1, 0)),
+                         lambda x, w: TF.conv2d(x, w, padding=(1, 0)), x, w, kind="conv")
+
+
 def test_conv2d_with_only_the_contract_kernels(monkeypatch):
     # a namespace without the CPU-only GEMM-layout kernels (as the GPU one): the op transposes
     contract = SimpleNamespace(im2col=cpu_kernels.im2col, col2im=cpu_kernels.col2im)
