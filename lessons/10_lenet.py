@@ -7,7 +7,7 @@ Fashion-MNIST subset stands in) and compare: curves, test accuracy, learned filt
 confusion matrix. The paper reports 99.05% on the MNIST test set (0.95% error).
 
 Run: python lessons/10_lenet.py [--smoke] [--data-dir DIR] [--epochs N] [--out DIR]
-Full MNIST result: python lessons/10_lenet.py --data-dir /path/to/data --epochs 12
+Full MNIST result: python lessons/10_lenet.py --data-dir DIR --epochs 8 --forms modern
 """
 
 # %% [markdown]
@@ -21,7 +21,9 @@ import minitorch_cv as mt
 from minitorch_cv import models, optim, viz
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("10_lenet", __doc__)
+lesson = lesson_setup("10_lenet", __doc__, extra_options=lambda parser: parser.add_argument(
+    "--forms", default="1998,modern", help="which forms to train: 1998, modern or both"))
+forms = lesson.options.forms.split(",")
 
 # %% [markdown]
 # ## 1. The two networks
@@ -74,18 +76,23 @@ steps_per_epoch = -(-len(x_train) // batch_size)
 if max_steps is not None:
     steps_per_epoch = min(steps_per_epoch, max_steps)
 
-mt.manual_seed(lesson.seed)
-sgd = optim.SGD(lenet_1998.parameters(), lr=0.05, momentum=0.9)
-print("1998 LeNet-5 (tanh, average pooling, SGD with momentum):")
-history_1998 = fit(lenet_1998, sgd, (pad32(x_train), y_train), (pad32(x_valid), y_valid), epochs,
-                   batch_size, max_steps=max_steps, seed=lesson.seed, name="1998 ")
-
-adam = optim.Adam(lenet_modern.parameters(), lr=1e-3)
-schedule = optim.lr_scheduler.OneCycleLR(adam, max_lr=3e-3, total_steps=epochs * steps_per_epoch)
-print("modern LeNet-5 (ReLU, max pooling, Adam, one-cycle learning rate):")
-history_modern = fit(lenet_modern, adam, (x_train, y_train), (x_valid, y_valid), epochs,
-                     batch_size, scheduler=schedule, max_steps=max_steps, seed=lesson.seed,
-                     name="modern ")
+histories = {}
+if "1998" in forms:
+    mt.manual_seed(lesson.seed)
+    sgd = optim.SGD(lenet_1998.parameters(), lr=0.05, momentum=0.9)
+    print("1998 LeNet-5 (tanh, average pooling, SGD with momentum):")
+    histories["1998"] = fit(lenet_1998, sgd, (pad32(x_train), y_train),
+                            (pad32(x_valid), y_valid), epochs, batch_size, max_steps=max_steps,
+                            seed=lesson.seed, name="1998 ")
+if "modern" in forms:
+    mt.manual_seed(lesson.seed)
+    adam = optim.Adam(lenet_modern.parameters(), lr=1e-3)
+    schedule = optim.lr_scheduler.OneCycleLR(adam, max_lr=3e-3,
+                                             total_steps=epochs * steps_per_epoch)
+    print("modern LeNet-5 (ReLU, max pooling, Adam, one-cycle learning rate):")
+    histories["modern"] = fit(lenet_modern, adam, (x_train, y_train), (x_valid, y_valid),
+                              epochs, batch_size, scheduler=schedule, max_steps=max_steps,
+                              seed=lesson.seed, name="modern ")
 
 # %% [markdown]
 # ## 4. Test accuracy
@@ -93,32 +100,37 @@ history_modern = fit(lenet_modern, adam, (x_train, y_train), (x_valid, y_valid),
 # %%
 results = {}
 for name, model, x in (("1998", lenet_1998, pad32(x_test)), ("modern", lenet_modern, x_test)):
+    if name not in histories:
+        continue
     logits = predict(model, x)
     results[name] = (logits, float((logits.argmax(axis=1) == y_test).mean()))
-    seconds = sum((history_1998 if name == "1998" else history_modern)["seconds"])
     print(f"{name:6s} LeNet-5: test accuracy {results[name][1]:.4f} "
-          f"(error {1 - results[name][1]:.2%}) after {epochs} epochs, {seconds:.0f} s of training")
+          f"(error {1 - results[name][1]:.2%}) after {epochs} epochs, "
+          f"{sum(histories[name]['seconds']):.0f} s of training")
 print("LeCun et al. 1998 report 0.95% test error for LeNet-5 (99.05% accuracy).")
 
-viz.plot_curve_comparison(
-    {"1998 valid loss": history_1998["valid_loss"], "modern valid loss": history_modern[
-        "valid_loss"], "1998 train loss": history_1998["train_loss"],
-     "modern train loss": history_modern["train_loss"]},
-    lesson.figure("loss_1998_vs_modern"), ylabel="cross-entropy", log=True,
-    title="LeNet-5: 1998 (tanh, avg pool, SGD) vs modern (ReLU, max pool, Adam)")
-viz.plot_training_curves(curves(history_modern), lesson.figure("modern_training_curves"),
-                         title="modern LeNet-5")
-viz.plot_filters(lenet_modern.features[0], lesson.figure("modern_conv1_filters"),
-                 title="modern LeNet-5: the six 5x5 filters of the first layer")
-viz.plot_filters(lenet_1998.features[0], lesson.figure("1998_conv1_filters"),
-                 title="1998 LeNet-5: the six 5x5 filters of the first layer")
-matrix = viz.confusion_matrix(y_test, results["modern"][0], len(classes))
-viz.plot_confusion_matrix(matrix, lesson.figure("modern_confusion_matrix"), class_names=classes,
-                          title=f"modern LeNet-5 on the test set "
-                                f"(accuracy {results['modern'][1]:.2%})")
-viz.plot_feature_maps(lenet_modern, "features.1", mt.tensor(x_test[:1]),
-                      lesson.figure("modern_feature_maps"),
-                      title="modern LeNet-5: the six maps after conv1 + ReLU")
+comparison = {}
+for name, history in histories.items():
+    comparison[f"{name} train loss"] = history["train_loss"]
+    comparison[f"{name} valid loss"] = history["valid_loss"]
+viz.plot_curve_comparison(comparison, lesson.figure("loss_1998_vs_modern"), ylabel="cross-entropy",
+                          log=True, title="LeNet-5: 1998 (tanh, avg pool, SGD) vs modern "
+                                          "(ReLU, max pool, Adam)")
+for name, model in (("modern", lenet_modern), ("1998", lenet_1998)):
+    if name not in histories:
+        continue
+    viz.plot_training_curves(curves(histories[name]), lesson.figure(f"{name}_training_curves"),
+                             title=f"{name} LeNet-5")
+    viz.plot_filters(model.features[0], lesson.figure(f"{name}_conv1_filters"),
+                     title=f"{name} LeNet-5: the six 5x5 filters of the first layer")
+    matrix = viz.confusion_matrix(y_test, results[name][0], len(classes))
+    viz.plot_confusion_matrix(matrix, lesson.figure(f"{name}_confusion_matrix"),
+                              class_names=classes, title=f"{name} LeNet-5 on the test set "
+                                                         f"(accuracy {results[name][1]:.2%})")
+if "modern" in histories:
+    viz.plot_feature_maps(lenet_modern, "features.1", mt.tensor(x_test[:1]),
+                          lesson.figure("modern_feature_maps"),
+                          title="modern LeNet-5: the six maps after conv1 + ReLU")
 
 # %%
 lesson.finish()

@@ -98,6 +98,7 @@ class Lesson:
     out: Path
     seed: int
     epochs: int | None = None
+    options: argparse.Namespace | None = None
     started: float = field(default_factory=time.perf_counter)
     figures: list[Path] = field(default_factory=list)
     _told_stand_in: bool = False
@@ -163,8 +164,12 @@ class Lesson:
 
 
 def lesson_setup(name: str, description: str | None = None,
-                 argv: list[str] | None = None) -> Lesson:
-    """Parse the shared lesson options, seed, create the output folder."""
+                 argv: list[str] | None = None, extra_options=None) -> Lesson:
+    """Parse the shared lesson options, seed, create the output folder.
+
+    ``extra_options(parser)`` may add options of one lesson; their values are in
+    ``lesson.options``.
+    """
     parser = argparse.ArgumentParser(
         prog=f"python lessons/{name}.py", description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -179,6 +184,8 @@ def lesson_setup(name: str, description: str | None = None,
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the lesson's number of training epochs (full runs)")
+    if extra_options is not None:
+        extra_options(parser)
     # jupytext/IPython kernels pass their own argv: parse only when run as a script
     in_notebook = "ipykernel" in sys.modules and argv is None
     options = parser.parse_args([] if in_notebook else argv)
@@ -189,7 +196,7 @@ def lesson_setup(name: str, description: str | None = None,
     out = Path(options.out) if options.out else Path("lesson_output") / name
     out.mkdir(parents=True, exist_ok=True)
     lesson = Lesson(name=name, smoke=options.smoke, data_dir=data_dir, out=out,
-                    seed=options.seed, epochs=options.epochs)
+                    seed=options.seed, epochs=options.epochs, options=options)
     mode = "smoke mode" if lesson.smoke else "full run"
     source = data_dir or "embedded default data"
     print(f"[{name}] {mode}; data: {source}; figures -> {out}/\n")
