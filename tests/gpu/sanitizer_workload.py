@@ -30,6 +30,10 @@ def project() -> None:
     assert np.array_equal(col, reference.im2col(x, *window, 3, 3))
     np.testing.assert_allclose(K.col2im(col, 6, 5, 2, 1, 1, 1, 1, 2),
                                reference.col2im(col, 6, 5, 2, 1, 1, 1, 1, 2), rtol=1e-5)
+    col_bi = K.im2col_batch_inner(x, *window, 3, 3)
+    assert np.array_equal(col_bi, col.transpose(1, 2, 3, 0, 4, 5))
+    np.testing.assert_allclose(K.col2im_batch_inner(col_bi, 6, 5, 2, 1, 1, 1, 1, 2),
+                               reference.col2im(col, 6, 5, 2, 1, 1, 1, 1, 2), rtol=1e-5)
     out, argmax = K.max_pool2d_forward(x, 2, 2, 1, 1, 0, 0, 1, 1, 5, 4)
     expected, expected_argmax = reference.max_pool2d_forward(x, 2, 2, 1, 1, 0, 0, 1, 1, 5, 4)
     assert np.array_equal(out, expected) and np.array_equal(argmax, expected_argmax)
@@ -73,7 +77,7 @@ def overflow() -> None:
     source = gpu.source("conv", np.float32).replace("index < total;", "index <= total;")
     x = np.random.default_rng(0).standard_normal((1, 2, 8, 8)).astype(np.float32)
     col = np.empty((1, 2, 3, 3, 8, 8), np.float32)
-    ints = [np.int64(v) for v in (1, 2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8)]
+    ints = [np.int64(v) for v in (1, 2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8, 0)]
     emulator.RawModule(source).get_function("im2col")((2,), (64,), [x, col, *ints],
                                                       order="forward")
     print("overflowing im2col finished")

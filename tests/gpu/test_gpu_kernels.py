@@ -52,6 +52,14 @@ def test_im2col_col2im(device, cfg, dtype, seed):
     np.testing.assert_allclose(grad_x, reference.col2im(grad_col, *geometry), **tolerance(dtype))
     np.testing.assert_allclose(grad_x, cpu.col2im(grad_col, *geometry), **tolerance(dtype))
 
+    # the GEMM layout (C, kh, kw, N, out_h, out_w): same values, batch moved inside
+    col_bi = host(K.im2col_batch_inner(on(device, x), *args))
+    np.testing.assert_array_equal(col_bi, expected.transpose(1, 2, 3, 0, 4, 5))
+    np.testing.assert_array_equal(col_bi, cpu.im2col_batch_inner(x, *args))
+    grad_col_bi = np.ascontiguousarray(grad_col.transpose(1, 2, 3, 0, 4, 5))
+    grad_x_bi = host(K.col2im_batch_inner(on(device, grad_col_bi), *geometry))
+    np.testing.assert_array_equal(grad_x_bi, grad_x)  # the same sums in the same order
+
 
 @pytest.mark.parametrize("device", DEVICES)
 @SETTINGS

@@ -51,20 +51,40 @@ class GpuKernels:
     # ------------------------------------------------------------------ convolution
     def im2col(self, x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
         """x (N, C, H, W) -> col (N, C, kh, kw, out_h, out_w); zeros where a tap reads padding."""
+        return self._im2col(x, (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w), False)
+
+    def im2col_batch_inner(self, x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+        """``im2col`` in the GEMM layout (C, kh, kw, N, out_h, out_w): one matrix per batch."""
+        return self._im2col(x, (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w), True)
+
+    def _im2col(self, x, geometry, batch_inner):
         x = self._contiguous(x)
         N, C, H, W = x.shape
-        col = self.seam.empty((N, C, kh, kw, out_h, out_w), x.dtype)
+        kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = geometry
+        shape = (C, kh, kw, N, out_h, out_w) if batch_inner else (N, C, kh, kw, out_h, out_w)
+        col = self.seam.empty(shape, x.dtype)
         self._launch("conv", "im2col", x.dtype, col.size,
-                     [x, col, *_ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)])
+                     [x, col, *_ints(N, C, H, W, *geometry, batch_inner)])
         return col
 
     def col2im(self, col, H, W, sh, sw, ph, pw, dh, dw):
         """col (N, C, kh, kw, out_h, out_w) -> x (N, C, H, W); overlapping taps add (a gather)."""
         col = self._contiguous(col)
         N, C, kh, kw, out_h, out_w = col.shape
+        return self._col2im(col, N, C, kh, kw, out_h, out_w, (H, W, sh, sw, ph, pw, dh, dw), False)
+
+    def col2im_batch_inner(self, col, H, W, sh, sw, ph, pw, dh, dw):
+        """``col2im`` from the GEMM layout (C, kh, kw, N, out_h, out_w) -> x (N, C, H, W)."""
+        col = self._contiguous(col)
+        C, kh, kw, N, out_h, out_w = col.shape
+        return self._col2im(col, N, C, kh, kw, out_h, out_w, (H, W, sh, sw, ph, pw, dh, dw), True)
+
+    def _col2im(self, col, N, C, kh, kw, out_h, out_w, geometry, batch_inner):
+        H, W, sh, sw, ph, pw, dh, dw = geometry
         x = self.seam.empty((N, C, H, W), col.dtype)
         self._launch("conv", "col2im", col.dtype, x.size,
-                     [col, x, *_ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)])
+                     [col, x, *_ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w,
+                                     batch_inner)])
         return x
 
     # ------------------------------------------------------------------ pooling
