@@ -24,8 +24,10 @@ def _assert_same_distribution(ours: np.ndarray, theirs: np.ndarray, what: str,
     assert abs(ours.mean() - theirs.mean()) <= 6 * sigma * math.sqrt(2 / n), what
     assert abs(ours.std() - sigma) <= 6 * sigma * math.sqrt(1 / n), what
     if bounded and np.ptp(theirs) > 0:
-        assert abs(ours.min() - theirs.min()) < 0.02 * np.ptp(theirs) + 1e-12, what
-        assert abs(ours.max() - theirs.max()) < 0.02 * np.ptp(theirs) + 1e-12, what
+        # the sample minimum sits about ptp/n above the bound: allow several such gaps
+        tolerance = np.ptp(theirs) * (0.01 + 8 / n)
+        assert abs(ours.min() - theirs.min()) < tolerance, what
+        assert abs(ours.max() - theirs.max()) < tolerance, what
 
 
 LAYERS = [
@@ -39,6 +41,8 @@ LAYERS = [
 
 @pytest.mark.parametrize("name,ours,theirs", LAYERS, ids=[c[0] for c in LAYERS])
 def test_default_init_statistics_match_torch(name, ours, theirs):
+    mt.manual_seed(0)
+    torch.manual_seed(0)
     mine, ref = ours(), theirs()
     for (key, p), (key_ref, q) in zip(mine.named_parameters(), ref.named_parameters()):
         assert key == key_ref and p.shape == tuple(q.shape) and p.dtype == np.float32
@@ -71,6 +75,8 @@ INITS = [
 
 @pytest.mark.parametrize("name,ours,theirs", INITS, ids=[c[0] for c in INITS])
 def test_init_functions_match_torch_statistics(name, ours, theirs):
+    mt.manual_seed(1)
+    torch.manual_seed(1)
     mine = ours(_big())
     ref = theirs(torch.empty(256, 128, 3, 3))
     assert isinstance(mine, mt.Tensor) and mine.shape == tuple(ref.shape)
