@@ -33,7 +33,7 @@ class Conv2d(Module):
         padding_mode: only ``"zeros"`` (the constant padding the kernels implement).
 
     Shapes:
-        input (N, C_in, H, W) -> output (N, C_out, out_h, out_w) with
+        input (N, C_in, H, W) -> output (N, C_out, out_h, out_w) (or without N) with
         ``out_h = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1``; weight (C_out, C_in/groups, kh, kw),
         bias (C_out,).
     """
@@ -92,9 +92,9 @@ class Conv2d(Module):
         return out_h, out_w
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim != 4 or input.shape[1] != self.in_channels:
-            raise RuntimeError(f"Conv2d expects input (N, {self.in_channels}, H, W), got shape "
-                               f"{input.shape}")
+        if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
+            raise RuntimeError(f"Conv2d expects input (N, {self.in_channels}, H, W) or "
+                               f"({self.in_channels}, H, W), got shape {input.shape}")
         (top, bottom), (left, right) = self.explicit_padding()
         if top != bottom or left != right:
             # asymmetric 'same' padding: pad explicitly, then convolve without padding
