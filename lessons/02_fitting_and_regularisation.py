@@ -60,16 +60,16 @@ def run(name, model, lr=0.05, weight_decay=0.0, batch_size=64, data=train, n_epo
 # %% [markdown]
 # ## 1. Underfitting and overfitting
 #
-# A linear model (no hidden layer) cannot fit even the training set well: train and validation
-# loss stay high together. A 2x512 MLP drives the training loss towards zero while the
+# An MLP squeezed through 2 hidden units cannot fit even the training set well: train and
+# validation loss stay high together. A 2x512 MLP drives the training loss towards zero while the
 # validation loss turns up after a few epochs: it memorises the 1,000 examples.
 
 # %%
 mt.manual_seed(lesson.seed)
-under = run("linear model (underfits)", nn.Sequential(nn.Linear(784, 10)), lr=0.01)
+under = run("MLP with 2 hidden units (underfits)", mlp(hidden=2, layers=1), lr=0.01)
 over = run("MLP 2x512 (overfits)", mlp())
 viz.plot_training_curves(curves(under), lesson.figure("underfitting"),
-                         title="a linear model: train and valid loss stay together")
+                         title="2 hidden units: train and valid loss stay high together")
 viz.plot_training_curves(curves(over), lesson.figure("overfitting"),
                          title="MLP 2x512 on 1,000 images: train loss -> 0, valid loss turns up")
 

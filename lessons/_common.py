@@ -65,7 +65,8 @@ def fit(model, optimizer, train: tuple, valid: tuple, epochs: int, batch_size: i
     Args:
         train, valid: ``(images, labels)`` NumPy arrays.
         scheduler: stepped once per batch if it has ``total_steps`` (OneCycleLR), else per epoch.
-        augment: ``augment(x_batch, rng) -> x_batch`` on NumPy arrays, training batches only.
+        augment: ``augment(x_batch, y_batch) -> (x_batch, y_batch)`` on NumPy arrays, training
+            batches only; labels may come back as soft labels ``(N, classes)`` (MixUp).
         max_steps: stop each epoch after this many batches (smoke mode).
     """
     rng = np.random.default_rng(seed)
@@ -80,7 +81,7 @@ def fit(model, optimizer, train: tuple, valid: tuple, epochs: int, batch_size: i
             if max_steps is not None and step >= max_steps:
                 break
             if augment is not None:
-                xb = augment(xb, rng)
+                xb, yb = augment(xb, yb)
             logits = model(mt.tensor(xb, device=device))
             loss = loss_fn(logits, mt.tensor(yb, device=device))
             optimizer.zero_grad()
@@ -89,7 +90,8 @@ def fit(model, optimizer, train: tuple, valid: tuple, epochs: int, batch_size: i
             if per_batch:
                 scheduler.step()
             total_loss += loss.item() * len(yb)
-            correct += int((logits.detach().cpu().numpy().argmax(axis=1) == yb).sum())
+            hard = yb.argmax(axis=1) if yb.ndim == 2 else yb
+            correct += int((logits.detach().cpu().numpy().argmax(axis=1) == hard).sum())
             seen += len(yb)
         if scheduler is not None and not per_batch:
             scheduler.step()
