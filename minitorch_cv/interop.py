@@ -312,10 +312,9 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
                 grad_abs, grad_rel = _diff(ours_out.grad.numpy(), torch_out.grad.numpy())
             layers.append(LayerDiff(label, kind, tuple(ours_out.shape), out_abs, out_rel,
                                     grad_abs, grad_rel))
-    if not any(layer.name == "(output)" for layer in layers):
-        out_abs, out_rel = _diff(out_ours.detach().numpy(), out_torch.detach().numpy())
-        layers.append(LayerDiff("(output)", type(model).__name__, tuple(out_ours.shape),
-                                out_abs, out_rel))
+    out_abs, out_rel = _diff(out_ours.detach().numpy(), out_torch.detach().numpy())
+    layers.append(LayerDiff("(output)", type(model).__name__, tuple(out_ours.shape), out_abs,
+                            out_rel))
     theirs_params = dict(torch_model.named_parameters())
     params = {}
     for name, param in model.named_parameters():

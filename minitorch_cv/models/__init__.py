@@ -9,7 +9,14 @@ data; module names equal torchvision's, so ``state_dict()`` keys map one to one.
 
 from .alexnet import AlexNet, ConvSpec, alexnet, alexnet_paper, alexnet_small
 from .cifar_resnet import ShortcutA, cifar_resnet, resnet20, resnet32, resnet44, resnet56, resnet110
-from .compare import Comparison, ModelFacts, analyze, compare, format_comparison
+from .compare import (
+    Comparison,
+    ModelFacts,
+    analyze,
+    compare,
+    compare_command,
+    format_comparison,
+)
 from .course import CNNblocks, CNNConfig, ConvBlock, NeuralNetwork, cnn_blocks, neural_network
 from .densenet import (
     DenseNet,
@@ -44,6 +51,8 @@ from .resnet import (
     resnet50,
     resnet101,
     resnet152,
+)
+from .resnet_variants import (
     resnext50_32x4d,
     resnext_cifar,
     se_resnet50,

@@ -10,12 +10,12 @@ torchvision's module names so that ``state_dict()`` keys map one to one:
 
 Both take ``se_reduction`` (an ``SEBlock`` named ``se`` after the last batch norm) and
 ``drop_path`` (stochastic depth on the residual branch). The model's spec is data:
-``arch = ((blocks, planes), ...)`` one pair per stage.
+``arch = ((blocks, planes), ...)`` one pair per stage. Wide ResNet, ResNeXt and SE-ResNet are
+the same class with other options (``resnet_variants.py``).
 
 Parameter counts (224x224, 1000 classes): resnet18 11,689,512; resnet34 21,797,672;
-resnet50 25,557,032; resnet101 44,549,160; resnet152 60,192,808; wide_resnet50_2 68,883,240;
-resnext50_32x4d 25,028,904; se_resnet50 28,088,024. Small-image variant: ``resnet18_cifar``
-(3x3 stem, no max pool, 32x32 input) 11,173,962 parameters with 10 classes.
+resnet50 25,557,032; resnet101 44,549,160; resnet152 60,192,808. Small-image variant:
+``resnet18_cifar`` (3x3 stem, no max pool, 32x32 input) 11,173,962 parameters with 10 classes.
 """
 
 from __future__ import annotations
@@ -234,44 +234,10 @@ def resnet152(**kwargs) -> ResNet:
     return ResNet(Bottleneck, RESNET152, **kwargs)
 
 
-@_imagenet("wide_resnet50_2")
-def wide_resnet50_2(**kwargs) -> ResNet:
-    """Wide ResNet-50-2 (Zagoruyko & Komodakis): bottlenecks twice as wide; 68,883,240."""
-    return ResNet(Bottleneck, RESNET50, width_per_group=128, **kwargs)
-
-
-@_imagenet("resnext50_32x4d")
-def resnext50_32x4d(**kwargs) -> ResNet:
-    """ResNeXt-50 32x4d (Xie et al.): 32 groups of width 4 in the 3x3 conv; 25,028,904."""
-    return ResNet(Bottleneck, RESNET50, groups=32, width_per_group=4, **kwargs)
-
-
-@register("se_resnet50", (3, 224, 224), "resnet")
-def se_resnet50(**kwargs) -> ResNet:
-    """SE-ResNet-50 (Hu et al.): an SEBlock (r = 16) in every bottleneck; 28,088,024."""
-    return ResNet(Bottleneck, RESNET50, se_reduction=16, **kwargs)
-
-
 @register("resnet18_cifar", (3, 32, 32), "resnet", small=True)
 def resnet18_cifar(num_classes: int = 10, **kwargs) -> ResNet:
     """ResNet-18 for 32x32 images: 3x3 stem, no max pool; 11,173,962 parameters (10 classes)."""
     return ResNet(BasicBlock, RESNET18, num_classes=num_classes, stem="cifar", **kwargs)
-
-
-@register("resnext_cifar", (3, 32, 32), "resnet", small=True)
-def resnext_cifar(num_classes: int = 10, **kwargs) -> ResNet:
-    """A small ResNeXt for 32x32: 3 stages of 2 bottlenecks, 8 groups x 4 wide; 247,898
-    parameters (10 classes)."""
-    return ResNet(Bottleneck, ((2, 16), (2, 32), (2, 64)), num_classes=num_classes,
-                  stem="cifar", groups=8, width_per_group=4 * 64 // 16, **kwargs)
-
-
-@register("se_resnet_cifar", (3, 32, 32), "resnet", small=True)
-def se_resnet_cifar(num_classes: int = 10, **kwargs) -> ResNet:
-    """A small SE-ResNet for 32x32: 3 stages of 2 bottlenecks, SE (r = 16) in each; 242,834
-    parameters (10 classes)."""
-    return ResNet(Bottleneck, ((2, 16), (2, 32), (2, 64)), num_classes=num_classes,
-                  stem="cifar", se_reduction=16, **kwargs)
 
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "conv1x1", "conv3x3", "projection_shortcut"]

@@ -199,3 +199,10 @@ def test_highway_gate_starts_closed():
     # with T ~ 0 the layer carries its input through
     np.testing.assert_allclose(layer(x).detach().numpy(), x.detach().numpy(), atol=1e-6)
     assert models.highway()(mt.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_compare_command_exit_status(capsys):
+    assert models.compare_command("lenet5", "lenet5_1998") == 0
+    assert "lenet5_1998" in capsys.readouterr().out
+    assert models.compare_command("lenet5", "lenet6") == 2
+    assert "unknown model 'lenet6'" in capsys.readouterr().out
