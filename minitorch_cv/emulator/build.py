@@ -31,6 +31,7 @@ SANITIZERS = {
     "thread": ("-fsanitize=thread",),
 }
 _KERNEL_NAME = re.compile(r"__global__\s+void\s+(\w+)\s*\(")
+_STATIC_SHARED = re.compile(r"(?<!extern )__shared__\s+[\w\s]+?\s+(\w+)\s*\[[^;\]]*\]\s*;")
 _DYNAMIC_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\(\s*\d+\s*\)\s*)?([\w\s]+?)\s+(\w+)\s*\[\s*\]\s*;"
 )
@@ -59,10 +60,27 @@ def kernel_names(source: str) -> list[str]:
     return _KERNEL_NAME.findall(source)
 
 
+def _brace_depth(text: str) -> int:
+    """How deep in ``{`` blocks the end of ``text`` is (comments and strings ignored)."""
+    text = re.sub(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\])*\"", "", text, flags=re.DOTALL)
+    return text.count("{") - text.count("}")
+
+
 def _translate(source: str) -> str:
     # `extern __shared__ T name[];` (dynamic shared memory, sized at launch) becomes a pointer
-    # into the block's shared buffer; everything else compiles as written.
-    return _DYNAMIC_SHARED.sub(r"\1* \2 = (\1*)emu::dynamic_shared();", source)
+    # into the block's shared buffer.
+    source = _DYNAMIC_SHARED.sub(r"\1* \2 = (\1*)emu::dynamic_shared();", source)
+    # A static `__shared__ T name[n];` inside a function gets poisoned once per block.
+    parts, position = [], 0
+    for match in _STATIC_SHARED.finditer(source):
+        parts.append(source[position:match.end()])
+        position = match.end()
+        if _brace_depth(source[:match.start()]) > 0:
+            name = match.group(1)
+            parts.append(f" static unsigned long long emu_seen_{name} = 0;"
+                         f" emu::poison_static_shared({name}, sizeof({name}), &emu_seen_{name});")
+    parts.append(source[position:])
+    return "".join(parts)
 
 
 def wrapper_text(source: str, names: list[str]) -> str:

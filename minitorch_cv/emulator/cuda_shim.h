@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -48,7 +49,8 @@
 #define __forceinline__ inline
 #define __noinline__
 #define __launch_bounds__(...)
-// Blocks never run at the same time, so one static copy behaves as per-block shared memory.
+// Blocks never run at the same time, so one static copy behaves as per-block shared memory
+// (refilled with garbage for every block: see emu::poison_static_shared).
 #define __shared__ static
 
 struct uint3 { unsigned int x, y, z; };
@@ -143,6 +145,19 @@ inline void syncthreads() {
 }
 inline void* dynamic_shared() { return dynamic_shared_memory.data(); }
 
+// Static `__shared__` arrays are plain statics here, so they would keep the previous block's
+// values. The build inserts a call to this after each declaration inside a function: the first
+// thread of every block to get there fills the array with 0xFF bytes (NaN), as uninitialised
+// shared memory would be on a GPU. The mutex orders it before the other threads' accesses.
+static unsigned long long block_generation = 0;  // one more for every block launched
+static std::mutex shared_poison_mutex;
+inline void poison_static_shared(void* array, size_t bytes, unsigned long long* seen) {
+    std::lock_guard<std::mutex> lock(shared_poison_mutex);
+    if (*seen == block_generation) return;
+    *seen = block_generation;
+    std::memset(array, 0xFF, bytes);
+}
+
 inline std::vector<unsigned> visiting_order(unsigned n, int order, std::mt19937& rng) {
     std::vector<unsigned> indices(n);
     for (unsigned i = 0; i < n; ++i) indices[i] = order == kReverse ? n - 1 - i : i;
@@ -235,6 +250,7 @@ inline int launch_impl(void (*body)(void*), void* arg, dim3 grid, dim3 block, si
         fibers.empty() ? nullptr : new char[fibers.size() * kFiberStack]);
     for (unsigned b : visiting_order((unsigned)nblocks, order == kThreads ? kForward : order, rng)) {
         blockIdx = unflatten(b, grid);
+        ++block_generation;
         dynamic_shared_memory.assign(shared_mem, (char)0xFF);  // garbage (NaN), as on a GPU
         if (order == kThreads)
             run_block_threads(nthreads, grid, block, blockIdx);

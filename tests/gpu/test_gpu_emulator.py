@@ -32,6 +32,10 @@ extern "C" __global__ void early_exit(float* out) {
     __syncthreads();
     out[threadIdx.x] = 1.f;
 }
+extern "C" __global__ void stale_shared(float* out) {
+    __shared__ float cell[1];
+    if (threadIdx.x == 0) { out[blockIdx.x] = cell[0]; cell[0] = 5.f; }  // read before write
+}
 extern "C" __global__ void typed(float* out, float a, int b, long long c, double d,
                                  unsigned long long e) {
     out[0] = a; out[1] = (float)b; out[2] = (float)c; out[3] = (float)d; out[4] = (float)e;
@@ -129,6 +133,14 @@ def test_missing_syncthreads_is_caught_by_some_order(module):
                                              order=order)
         wrong.append(not np.array_equal(out, np.concatenate([data[31::-1], data[:31:-1]])))
     assert any(wrong)
+
+
+@pytest.mark.parametrize("order", ["forward", "threads"])
+def test_static_shared_memory_starts_as_garbage_in_every_block(module, order):
+    """Block 1 must not see the value block 0 left behind in a static __shared__ array."""
+    out = np.zeros(3, np.float32)
+    module.get_function("stale_shared")((3,), (4,), [out], order=order)
+    assert np.isnan(out).all()
 
 
 def test_divergent_barrier_is_counted(module):
