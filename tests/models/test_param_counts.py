@@ -94,3 +94,17 @@ def test_variants_with_options(cheap_init):
     assert count_parameters(models.get("resnet18", num_classes=10)) == 11_689_512 - 990 * 513
     # in_channels only changes the first conv: 64 * 7 * 7 * (1 - 3)
     assert count_parameters(models.get("resnet18", in_channels=1)) == 11_689_512 - 2 * 64 * 49
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_COUNTS) + sorted(OTHER_COUNTS))
+def test_every_factory_takes_num_classes_and_in_channels(name, cheap_init):
+    from minitorch_cv import nn
+
+    model = models.get(name, num_classes=7, in_channels=2)
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    first, last = layers[0], layers[-1]
+    if isinstance(first, nn.Conv2d):
+        assert first.in_channels == 2
+    else:  # fully connected models see the flattened image
+        assert first.in_features == 2 * 28 * 28
+    assert (last.out_channels if isinstance(last, nn.Conv2d) else last.out_features) == 7
