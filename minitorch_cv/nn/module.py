@@ -102,7 +102,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected nn.Parameter or None, got "
                             f"{type(param).__name__}")
-        self._check_name(name)
+        self._check_name(name, "_parameters")
         self._discard(name)
         self._parameters[name] = param
 
@@ -114,7 +114,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, got "
                             f"{type(tensor).__name__}")
-        self._check_name(name)
+        self._check_name(name, "_buffers")
         self._discard(name)
         self._buffers[name] = tensor
         if not persistent:
@@ -123,16 +123,20 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
-        self._check_name(name)
+        self._check_name(name, "_modules")
         self._discard(name)
         self._modules[name] = module
 
     register_module = add_module
 
-    @staticmethod
-    def _check_name(name: str) -> None:
+    def _check_name(self, name: str, store: str) -> None:
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"invalid name {name!r}: a non-empty string without '.' is needed")
+        if name not in getattr(self, store) and (
+                name in self.__dict__ or hasattr(type(self), name)
+                or any(name in getattr(self, other) for other in
+                       ("_parameters", "_buffers", "_modules") if other != store)):
+            raise KeyError(f"attribute '{name}' already exists")
 
     def get_submodule(self, target: str) -> Module:
         module = self

@@ -211,6 +211,13 @@ def test_module_errors_are_clear():
         Forgot()
     with pytest.raises(NotImplementedError):
         nn.Module()(1)
+    layer = nn.Linear(1, 1)
+    with pytest.raises(KeyError, match="already exists"):
+        layer.register_buffer("weight", mt.zeros(1))
+    with pytest.raises(KeyError, match="already exists"):
+        layer.register_buffer("forward", mt.zeros(1))
+    with pytest.raises(KeyError, match="invalid name"):
+        layer.add_module("a.b", nn.ReLU())
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = nn.Linear(1, 1).nothing
 
