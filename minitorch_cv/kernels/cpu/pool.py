@@ -53,6 +53,9 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
         x: (N, C, H, W). out: (N, C, out_h, out_w). argmax: (N, C, out_h, out_w) int64,
         the flat index ``h*W + w`` into the input plane (torch's ``return_indices``).
 
+    A dilated window that falls entirely on padding gives -inf and index -1 (torch gives an
+    index outside the window there); backward skips index -1.
+
     Loop (padding counts as -inf; the first maximum in row-major window order wins ties)::
 
         for n, c, oh, ow:
