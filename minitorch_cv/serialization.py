@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 import tempfile
@@ -179,7 +180,7 @@ def _check_entry(path, name: str, entry, data_len: int) -> tuple[int, int]:
         raise CheckpointError(path, f"header entry {name!r} is not a tensor description "
                                     "(dtype, shape, data_offsets)")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise CheckpointError(path, f"tensor {name!r} has dtype {dtype!r}, which NumPy cannot "
                                     f"hold (supported: {', '.join(_DTYPES)})")
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
@@ -189,7 +190,7 @@ def _check_entry(path, name: str, entry, data_len: int) -> tuple[int, int]:
             or not 0 <= offsets[0] <= offsets[1] <= data_len):
         raise CheckpointError(path, f"tensor {name!r} has invalid data_offsets {offsets!r} "
                                     f"(the data section is {data_len} bytes)")
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[dtype]).itemsize
+    expected = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize  # Python ints: no overflow
     if offsets[1] - offsets[0] != expected:
         raise CheckpointError(path, f"tensor {name!r}: shape {shape} of {dtype} needs "
                                     f"{expected} bytes, its offsets span "
@@ -213,7 +214,7 @@ def _parse_header(path, blob: bytes) -> tuple[dict, dict, int]:
                                     "safetensors file)")
     try:
         header = json.loads(blob[8:8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(path, f"the header is not valid JSON ({exc}); the file is "
                                     "corrupted or not a safetensors file") from None
     if not isinstance(header, dict):
@@ -297,12 +298,11 @@ def from_bytes(blob: bytes, path="<bytes>"):
     if not ours:
         # a plain safetensors file (e.g. safetensors.torch.save_file): a flat state dict
         return OrderedDict((name, Tensor._wrap(arrays[name], "cpu")) for name in header)
-    try:
-        structure = json.loads(metadata[_STRUCTURE_KEY])
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(path, f"structure metadata is not valid JSON ({exc})") from None
     used: set = set()
-    obj = _rebuild(path, structure, arrays, used)
+    try:
+        obj = _rebuild(path, json.loads(metadata[_STRUCTURE_KEY]), arrays, used)
+    except (json.JSONDecodeError, RecursionError, TypeError) as exc:
+        raise CheckpointError(path, f"structure metadata is malformed ({exc})") from None
     if used != set(arrays):
         extra = sorted(set(arrays) - used)[:5]
         raise CheckpointError(path, f"tensors {extra} are not referenced by the structure")

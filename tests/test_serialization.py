@@ -124,6 +124,58 @@ def test_mangled_header_or_data_always_raises_checkpoint_error(good_blob, data):
         serialization.from_bytes(mangled, "mangled.safetensors")
 
 
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=6),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6),
+                                                                      children, max_size=4),
+    max_leaves=12)
+_ENTRY = st.fixed_dictionaries({
+    "dtype": st.sampled_from(["F32", "I64", "U8", "BF16", "x"]) | _JSON,
+    "shape": st.lists(st.integers(-1, 2**66), max_size=3) | _JSON,
+    "data_offsets": st.lists(st.integers(-1, 2**66), min_size=2, max_size=2) | _JSON})
+
+
+@settings(max_examples=150, deadline=None)
+@given(header=st.dictionaries(st.text(max_size=5), _ENTRY | _JSON, max_size=3),
+       metadata=st.none() | _JSON | st.dictionaries(
+           st.sampled_from(["minitorch_cv.format", "minitorch_cv.structure",
+                            "minitorch_cv.sha256", "other"]), st.text(max_size=8)),
+       data=st.binary(max_size=24))
+def test_arbitrary_headers_raise_checkpoint_error_or_load(header, metadata, data):
+    """A hostile or random header never crashes the loader with another exception."""
+    import json
+
+    if metadata is not None:
+        header = {**header, "__metadata__": metadata}
+    raw = json.dumps(header).encode()
+    blob = len(raw).to_bytes(8, "little") + raw + data
+    try:
+        serialization.from_bytes(blob, "fuzz.safetensors")
+    except CheckpointError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(structure=_JSON)
+def test_hostile_structure_with_a_valid_checksum_raises_checkpoint_error(structure):
+    """Even a file whose checksum is right (crafted, not damaged) cannot crash the loader."""
+    import json
+
+    from safetensors.numpy import save as st_save
+
+    metadata = {"minitorch_cv.format": serialization.FORMAT,
+                "minitorch_cv.structure": json.dumps(structure),
+                "minitorch_cv.sha256": "0" * 64}
+    blob = bytearray(st_save({"a": np.zeros(2, np.float32)}, metadata=metadata))
+    span = serialization._digest_span(blob, 8 + int.from_bytes(blob[:8], "little"))
+    blob[span[0]:span[1]] = serialization._digest(blob, *span).encode()
+    try:  # a random tree is almost never a valid structure; if it is, loading must work
+        serialization.from_bytes(bytes(blob), "crafted.safetensors")
+    except CheckpointError:
+        pass
+
+
 def test_foreign_files_and_specific_messages(tmp_path):
     pickle_like = tmp_path / "model.pt"
     pickle_like.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
