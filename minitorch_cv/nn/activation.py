@@ -1,4 +1,8 @@
-"""Activation layers: thin Modules over the functional ops, with torch's arguments."""
+"""Activation layers: thin Modules over the functional ops, with torch's arguments.
+
+Shapes (every layer here):
+    input (*) -> output (*), the same shape; Softmax/LogSoftmax normalise along ``dim``.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """x for x > 0, ``negative_slope * x`` otherwise."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -37,11 +43,15 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+
     def forward(self, input: Tensor) -> Tensor:
         return api.sigmoid(input)
 
 
 class Tanh(Module):
+    """The hyperbolic tangent."""
+
     def forward(self, input: Tensor) -> Tensor:
         return api.tanh(input)
 
@@ -54,6 +64,9 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 
 class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``dim`` (``dim=None``: torch's legacy choice, with a
+    warning)."""
+
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
@@ -67,6 +80,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    """log(softmax(x)) along ``dim``, computed stably (x - max - log sum exp)."""
+
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
