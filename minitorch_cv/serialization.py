@@ -309,9 +309,10 @@ def from_bytes(blob: bytes, path="<bytes>"):
     return obj
 
 
-def load(path, device: str = "cpu"):
+def load(path, device: str = "cpu", map_location: str | None = None):
     """Read a checkpoint written by ``save`` (or any plain safetensors file, returned as an
-    ordered dict of Tensors). Tensors are placed on ``device``.
+    ordered dict of Tensors). Tensors are placed on ``device`` (``map_location``, torch's
+    name, is accepted as a device name too).
 
     Raises:
         CheckpointError: the file is truncated, corrupted, not safetensors, or modified.
@@ -320,6 +321,8 @@ def load(path, device: str = "cpu"):
     with open(path, "rb") as handle:
         blob = handle.read()
     obj = from_bytes(blob, path)
+    if map_location is not None:
+        device = str(map_location)
     if device != "cpu":
         obj = _to_device(obj, backend.check_device(device))
     return obj

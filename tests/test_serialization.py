@@ -252,6 +252,7 @@ def test_load_to_device_and_parameters_become_tensors(tmp_path):
     mt.save({"p": p}, path)
     back = mt.load(path, device="cuda-sim")
     assert back["p"].device == "cuda-sim" and not back["p"].requires_grad
+    assert mt.load(path, map_location="cuda-sim")["p"].device == "cuda-sim"
     np.testing.assert_array_equal(back["p"].data, p.data)
 
 
