@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .memory import keep_freed_memory
+
 
 @njit(cache=True)
 def _inside(offset, stride, size, out):
@@ -83,6 +85,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
             h = oh*sh - ph + i*dh;  w = ow*sw - pw + j*dw
             col[n, c, i, j, oh, ow] = x[n, c, h, w] if 0 <= h < H and 0 <= w < W else 0
     """
+    keep_freed_memory()  # once per process: see memory.py
     return _im2col(np.ascontiguousarray(x), int(kh), int(kw), int(sh), int(sw), int(ph),
                    int(pw), int(dh), int(dw), int(out_h), int(out_w), False)
 
@@ -96,6 +99,7 @@ def im2col_batch_inner(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
     OpenBLAS on small filters). CPU-only extra: ops fall back to ``im2col`` + a transpose on
     namespaces without it.
     """
+    keep_freed_memory()
     return _im2col(np.ascontiguousarray(x), int(kh), int(kw), int(sh), int(sw), int(ph),
                    int(pw), int(dh), int(dw), int(out_h), int(out_w), True)
 
