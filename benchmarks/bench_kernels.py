@@ -12,6 +12,7 @@ kernel tap into a 6-D column array, ``tensordot`` for the GEMMs, and a tap-by-ta
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -184,8 +185,20 @@ def header(threads: int) -> list[str]:
 
 
 def main() -> None:
-    threads = numba.get_num_threads()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=numba.config.NUMBA_NUM_THREADS,
+                        help="threads for numba, torch and BLAS alike (default: all cores); "
+                             "1 gives steadier ratios on a machine shared with other jobs")
+    args = parser.parse_args()
+    threads = args.threads
+    numba.set_num_threads(threads)
     torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads, user_api="blas")
+    except ImportError:
+        pass
     print("\n".join(header(threads)))
     print("float32, forward + backward, median wall time of interleaved runs; "
           "ratio = ours / torch (lower is better)")
