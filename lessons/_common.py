@@ -117,5 +117,58 @@ def count_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def paper_check(counts: dict[str, int], build=None) -> None:
+    """Print each model's parameter count against the published one (and check they match).
+
+    ``counts`` maps registry names to the count in the paper / torchvision; ``build`` makes a
+    model from a name (default ``models.get``).
+    """
+    from minitorch_cv import models  # noqa: PLC0415
+
+    build = build or models.get
+    for name, paper in counts.items():
+        ours = count_parameters(build(name))
+        mark = "matches" if ours == paper else f"differs by {ours - paper:+,}"
+        print(f"  {name:20s} ours {ours:>12,}   paper / torchvision {paper:>12,}   {mark}")
+
+
+def train_small_variant(lesson: Lesson, name: str, epochs_full: int = 3,
+                        n_train_full: int = 10000, lr: float = 2e-3,
+                        **model_kwargs) -> tuple[object, dict, float]:
+    """Train the registry's small variant ``name`` on Fashion-MNIST and report test accuracy.
+
+    Images are zero-padded from 28x28 to 32x32 when the variant's natural input is 32x32
+    (the CIFAR-sized ones). Returns ``(model, history, test_accuracy)``.
+    """
+    from minitorch_cv import models, optim  # noqa: PLC0415
+
+    mt.manual_seed(lesson.seed)
+    model = models.get(name, in_channels=1, **model_kwargs)
+    size = models.registry.entry(name).input_size[-1]
+    x_train, y_train, _ = lesson.load("fashion-mnist", train=True,
+                                      limit=lesson.pick(n_train_full, 128))
+    x_test, y_test, _ = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
+    if size > 28:
+        pad = (size - 28) // 2
+        widths = ((0, 0), (0, 0), (pad, size - 28 - pad), (pad, size - 28 - pad))
+        x_train = np.pad(x_train, widths, constant_values=x_train.min())
+        x_test = np.pad(x_test, widths, constant_values=x_test.min())
+    epochs = lesson.n_epochs(epochs_full)
+    max_steps = lesson.pick(None, 1)
+    batch_size = 64
+    steps = epochs * (min(max_steps, -(-len(x_train) // batch_size)) if max_steps
+                      else -(-len(x_train) // batch_size))
+    optimizer = optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
+    scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    print(f"training {name} ({count_parameters(model):,} parameters) on {len(x_train):,} "
+          f"Fashion-MNIST images ({size}x{size}) for {epochs} epoch(s):")
+    history = fit(model, optimizer, (x_train, y_train), (x_test, y_test), epochs, batch_size,
+                  scheduler=scheduler, max_steps=max_steps, seed=lesson.seed)
+    accuracy = history["valid_accuracy"][-1]
+    print(f"{name}: test accuracy {accuracy:.4f} on {len(x_test):,} test images, "
+          f"{sum(history['seconds']):.0f} s of training")
+    return model, history, accuracy
+
+
 __all__ = ["Lesson", "batches", "count_parameters", "curves", "evaluate", "fit", "lesson_setup",
-           "predict"]
+           "paper_check", "predict", "train_small_variant"]
