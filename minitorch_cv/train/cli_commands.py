@@ -113,6 +113,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     mt.manual_seed(args.seed)
     try:
+        mt.backend.check_device(args.device)
+    except RuntimeError as exc:  # cuda without a GPU or without CuPy: say so, no traceback
+        print(f"minitorch-cv train: {exc}")
+        return 2
+    try:
         with warnings.catch_warnings():  # the summary line below says which data is used
             warnings.simplefilter("ignore", data.EmbeddedDataWarning)
             (train_set, test_set), steps = _load_data(args)

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import minitorch_cv as mt
 from minitorch_cv.cli import main
 from minitorch_cv.train import read_toml
 
@@ -45,6 +46,12 @@ def test_train_reports_a_missing_dataset_and_an_unknown_model(tmp_path, capsys):
     assert "mnist" in capsys.readouterr().out.lower()
     assert main(["train", "no_such_net", "--logdir", str(tmp_path / "runs")]) == 2
     assert "unknown model 'no_such_net'" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(mt.backend.cuda_available(), reason="a GPU is present")
+def test_train_without_a_gpu_says_so(tmp_path, capsys):
+    assert main(["train", "--device", "cuda", "--logdir", str(tmp_path)]) == 2
+    assert "device 'cuda'" in capsys.readouterr().out
 
 
 def test_train_rejects_a_bad_option():
