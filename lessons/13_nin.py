@@ -1,0 +1,75 @@
+"""Network in Network: mlpconv layers (1x1 convolutions) and global average pooling.
+
+Lin, Chen and Yan (2013) replaced each convolution by a tiny MLP slid over the image (a conv
+followed by two 1x1 convs) and dropped the dense layers: the last block outputs one channel
+per class and global average pooling turns each into a score. No fully connected layer means
+far fewer parameters and an output that is a spatial map per class.
+
+Run: python lessons/13_nin.py [--smoke] [--data-dir DIR] [--epochs N] [--out DIR]
+"""
+
+# %% [markdown]
+# # 13 Network in Network
+
+# %%
+import numpy as np
+from _common import count_parameters, curves, lesson_setup, train_small_variant
+
+import minitorch_cv as mt
+from minitorch_cv import models, nn, viz
+from minitorch_cv.models import nin_block
+from minitorch_cv.summary import summary
+
+lesson = lesson_setup("13_nin", __doc__)
+
+# %% [markdown]
+# ## 1. An mlpconv block: the 1x1 convolutions are a per-pixel MLP
+
+# %%
+block = nin_block(1, 8, kernel_size=3, padding=1)
+x = mt.randn(1, 1, 6, 6)
+with mt.no_grad():
+    out = block(x).numpy()
+    first = block[1](block[0](x))  # after the 3x3 conv and ReLU: (1, 8, 6, 6)
+    pixel = first.numpy()[0, :, 2, 3]  # the 8 features of one pixel
+    w1, b1 = block[2].weight.detach().numpy()[:, :, 0, 0], block[2].bias.detach().numpy()
+    w2, b2 = block[4].weight.detach().numpy()[:, :, 0, 0], block[4].bias.detach().numpy()
+    mlp = np.maximum(w2 @ np.maximum(w1 @ pixel + b1, 0) + b2, 0)
+print("one pixel through the two 1x1 convs == a 2-layer MLP on its 8 channels:",
+      np.allclose(mlp, out[0, :, 2, 3], atol=1e-5))
+assert np.allclose(mlp, out[0, :, 2, 3], atol=1e-5)
+
+# %% [markdown]
+# ## 2. Global average pooling instead of dense layers
+
+# %%
+nin = models.get("nin")
+alexnet_dense = 9216 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+print(f"NiN (ImageNet): {count_parameters(nin):,} parameters in total; AlexNet's three dense "
+      f"layers alone: {alexnet_dense:,}")
+final = [m for m in nin.modules() if isinstance(m, nn.Conv2d)][-1]
+print(f"NiN's last conv gives {final.out_channels} channels, one per class; global average "
+      "pooling makes them the logits: no Linear layer at all:",
+      not any(isinstance(m, nn.Linear) for m in nin.modules()))
+
+# %% [markdown]
+# ## 3. The small NiN on Fashion-MNIST, and its per-class maps
+
+# %%
+print(summary(models.get("nin_small"), (1, 1, 28, 28)))
+model, history, accuracy = train_small_variant(lesson, "nin_small", epochs_full=2,
+                                               n_train_full=6000)
+viz.plot_training_curves(curves(history), lesson.figure("nin_small_training"),
+                         title=f"NiN (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(100, 8))
+layer_name, _ = viz.find_feature_layer(model, mt.tensor(x_test[:1]))
+maps = viz.feature_maps(model, layer_name, mt.tensor(x_test[:1]))[0]
+print(f"the last feature maps ({layer_name}): {maps.shape[0]} maps of {maps.shape[1]}x"
+      f"{maps.shape[2]}, one per class; the largest mean is class "
+      f"{classes[int(maps.mean(axis=(1, 2)).argmax())]} (true: {classes[y_test[0]]})")
+viz.plot_feature_maps(model, layer_name, mt.tensor(x_test[:1]),
+                      lesson.figure("nin_class_maps"), max_maps=10,
+                      title="NiN: the last block's 10 maps, one per class (ch i = class i)")
+
+# %%
+lesson.finish()

@@ -1,0 +1,68 @@
+"""DenseNet: every layer sees the feature maps of every layer before it in its block.
+
+Huang et al. (2016) concatenate instead of add: layer l of a dense block receives
+k0 + (l - 1) * k channels (the growth rate k), so features are reused and each layer can be
+thin. Transition layers (1x1 conv + 2x2 average pooling) halve the channels between blocks.
+We follow the channel count through a block, count the connections, compare parameters with
+ResNet, and train the small DenseNet-BC.
+
+Run: python lessons/17_densenet.py [--smoke] [--data-dir DIR] [--epochs N] [--out DIR]
+"""
+
+# %% [markdown]
+# # 17 DenseNet
+
+# %%
+import numpy as np
+from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
+
+import minitorch_cv as mt
+from minitorch_cv import models, viz
+from minitorch_cv.summary import summary
+
+lesson = lesson_setup("17_densenet", __doc__)
+
+# %% [markdown]
+# ## 1. Channels grow linearly inside a dense block
+
+# %%
+k0, k, layers = 24, 12, 6
+print(f"dense block with k0 = {k0} input channels, growth rate k = {k}, {layers} layers:")
+for layer in range(1, layers + 1):
+    print(f"  layer {layer}: input {k0 + (layer - 1) * k:3d} channels -> adds {k}")
+print(f"  block output: {k0 + layers * k} channels; direct connections L(L+1)/2 = "
+      f"{(layers + 1) * (layers + 2) // 2} (counting the input) against {layers + 1} in a chain")
+model_small = models.get("densenet_cifar", in_channels=1)
+table = summary(model_small, (1, 1, 32, 32))
+dense_rows = [row for row in table.layers if row.name.endswith("denseblock1")]
+print(f"summary: denseblock1 of densenet_cifar outputs {dense_rows[0].output_shape} "
+      f"(24 + 6 * 12 = 96 channels)")
+assert dense_rows[0].output_shape[1] == 96
+
+# %% [markdown]
+# ## 2. Parameters against the paper and against ResNet
+
+# %%
+paper_check(lesson.pick({"densenet121": 7_978_856, "resnet50": 25_557_032},
+                        {"densenet_cifar": count_parameters(model_small)}))
+print("DenseNet-121 reaches ResNet-50's ImageNet accuracy with under a third of the parameters.")
+
+# %% [markdown]
+# ## 3. The small DenseNet-BC on Fashion-MNIST
+
+# %%
+model, history, accuracy = train_small_variant(lesson, "densenet_cifar", epochs_full=2,
+                                               n_train_full=4000)
+viz.plot_training_curves(curves(history), lesson.figure("densenet_small_training"),
+                         title=f"DenseNet-BC (small) on Fashion-MNIST: test accuracy "
+                               f"{accuracy:.1%}")
+x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(100, 8))
+x_one = mt.tensor(np.pad(x_test[:1], ((0, 0), (0, 0), (2, 2), (2, 2)),
+                         constant_values=x_test.min()))
+viz.plot_feature_maps(model, "features.denseblock1", x_one,
+                      lesson.figure("densenet_block1_maps"), max_maps=15,
+                      title="dense block 1 output: the first 15 of 96 concatenated maps "
+                            "(the first 24 are the stem's)")
+
+# %%
+lesson.finish()
