@@ -217,7 +217,7 @@ def _first_output(output):
 
 def compare_with_torch(model: Module, torch_model, x, train: bool = False,
                        atol: float = 1e-4, rtol: float = 1e-3, copy_weights: bool = True,
-                       disable_dropout: bool = True, seed: int = 0,
+                       disable_dropout: bool = True, seed: int = 0, dtype=np.float32,
                        verbose: bool = True) -> ComparisonReport:
     """Run ``model`` and ``torch_model`` on the same input and compare every layer.
 
@@ -229,6 +229,11 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
         disable_dropout: in training mode, set every dropout probability to 0 on both sides
             during the comparison (their random masks cannot agree); restored afterwards.
         seed: for the random upstream gradient (a random one catches bugs that ``ones`` hides).
+        dtype: ``np.float64`` converts both models (in place) and the input to double
+            precision first. In float32 a deep network has pre-activations within rounding
+            error of zero, whose ReLU mask (or max-pool winner) differs between the libraries:
+            forward values still agree, but isolated gradient elements differ by the full
+            upstream value. In float64 such near-ties practically vanish.
         verbose: print the table.
 
     A layer diverges when both its absolute and its relative difference exceed the tolerance.
@@ -236,9 +241,14 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
     """
     import torch  # noqa: PLC0415
 
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    torch_model.to(torch.float64 if dtype == np.float64 else torch.float32)
+    model.to(dtype)
     if copy_weights:
         load_torch_state_dict(model, torch_model.state_dict())
-    x_np = np.ascontiguousarray(_to_numpy(x), dtype=np.float32)
+    x_np = np.ascontiguousarray(_to_numpy(x), dtype=dtype)
     ours_records: dict[str, list] = {}
     theirs_records: dict[str, list] = {}
     handles = []
@@ -288,8 +298,7 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
         x_torch = torch.from_numpy(x_np.copy()).requires_grad_(True)
         out_ours = _first_output(model(x_ours))
         out_torch = _first_output(torch_model(x_torch))
-        upstream = np.random.default_rng(seed).standard_normal(out_torch.shape).astype(
-            np.float32)
+        upstream = np.random.default_rng(seed).standard_normal(out_torch.shape).astype(dtype)
         out_ours.backward(Tensor(upstream))
         out_torch.backward(torch.from_numpy(upstream))
     finally:

@@ -168,6 +168,16 @@ def test_compare_with_torch_agrees_on_equal_models(train, capsys):
     assert "all layers agree" in capsys.readouterr().out
 
 
+def test_compare_with_torch_in_float64():
+    x = np.random.default_rng(2).standard_normal((2, 3, 8, 8))
+    ours, theirs = tiny_resnet(), TorchTinyResNet()
+    report = interop.compare_with_torch(ours, theirs, x, train=True, atol=1e-10, rtol=1e-9,
+                                        dtype=np.float64, verbose=False)
+    assert report.ok, str(report)
+    assert ours.fc.weight.dtype == np.float64 and theirs.fc.weight.dtype == torch.float64
+    assert report.max_output_diff < 1e-12
+
+
 def test_compare_with_torch_flags_the_first_divergent_layer(capsys):
     x = fashion_batch()
     report = interop.compare_with_torch(models.lenet5(), torch_lenet(activation=tnn.Tanh), x)

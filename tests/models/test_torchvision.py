@@ -10,7 +10,10 @@ environment (see docs/models.md):
 For every model torchvision has: the torchvision state dict loads into ours with strict
 name and shape checking (so the keys map one to one), the parameter counts agree, and the
 outputs agree on the same image in eval mode. For a representative set, ``compare_with_torch``
-also checks every layer's output and gradient in train mode.
+also checks every layer's output and gradient in eval and train mode, in float64: in float32
+a few pre-activations of a deep network lie within rounding error of zero and their ReLU
+masks (or max-pool winners) differ between the libraries, so isolated gradient elements
+differ by their full value although every forward value agrees.
 """
 
 from __future__ import annotations
@@ -61,6 +64,6 @@ def test_whole_model_matches_torchvision(name):
 def test_layer_by_layer_with_gradients(name, train):
     theirs = torchvision_model(name)
     report = interop.compare_with_torch(models.get(name), theirs, image(batch=2), train=train,
-                                        atol=1e-3, rtol=1e-2, verbose=False)
+                                        atol=1e-8, rtol=1e-6, dtype=np.float64, verbose=False)
     assert report.ok, str(report)
     assert report.unmatched == []  # the same module names on both sides
