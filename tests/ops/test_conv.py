@@ -107,6 +107,29 @@ def test_conv2d_in_chunks_equals_one_batch(monkeypatch):
                          lambda x, w, b: TF.conv2d(x, w, b, stride=2), x, w, b, kind="conv")
 
 
+def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
+    # GEMM blocks of 2, 2, 1 samples while the whole batch fits the budget: the columns of
+    # every block are kept for backward and matched to their block there
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 3, 6, 7)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    per_sample = 3 * 3 * 2 * 6 * 6 * 4
+    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 2 * per_sample)
+    saved = []
+    forward = conv_op.Conv2d.forward
+
+    def spy(ctx, *args, **kwargs):
+        out = forward(ctx, *args, **kwargs)
+        saved.append(ctx.saved_tensors[2])
+        return out
+
+    monkeypatch.setattr(conv_op.Conv2d, "forward", staticmethod(spy))
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)),
+                         lambda x, w, b: TF.conv2d(x, w, b, padding=(1, 0)), x, w, b, kind="conv")
+    assert saved and all(len(cols) == 3 for cols in saved)
+
+
 def test_conv2d_without_saved_columns(monkeypatch):
     monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)  # backward rebuilds them
     rng = np.random.default_rng(7)
