@@ -128,6 +128,7 @@ class LayerDiff:
     out_rel: float
     grad_abs: float | None = None
     grad_rel: float | None = None
+    grad_bad: float | None = None  # fraction of gradient elements beyond the tolerance
 
     def diverges(self, atol: float, rtol: float) -> tuple[bool, bool]:
         out_bad = not (self.out_abs <= atol or self.out_rel <= rtol)
@@ -175,10 +176,11 @@ class ComparisonReport:
         lines = [f"layer-by-layer comparison with PyTorch ({mode} mode, atol={self.atol:g}, "
                  f"rtol={self.rtol:g})",
                  f"{'layer':40s} {'type':18s} {'shape':20s} {'out abs':>9s} {'out rel':>9s} "
-                 f"{'grad abs':>9s} {'grad rel':>9s}"]
+                 f"{'grad abs':>9s} {'grad rel':>9s} {'bad %':>7s}"]
         for layer in self.layers:
             grad_abs = "-" if layer.grad_abs is None else f"{layer.grad_abs:9.2e}"
             grad_rel = "-" if layer.grad_rel is None else f"{layer.grad_rel:9.2e}"
+            bad = "-" if layer.grad_bad is None else f"{100 * layer.grad_bad:7.3f}"
             flag = ""
             if layer.name == self.first_divergence:
                 flag += "  <-- first divergence (forward)"
@@ -186,7 +188,7 @@ class ComparisonReport:
                 flag += "  <-- first divergence (backward)"
             lines.append(f"{layer.name[:40]:40s} {layer.kind[:18]:18s} "
                          f"{str(layer.shape)[:20]:20s} {layer.out_abs:9.2e} {layer.out_rel:9.2e} "
-                         f"{grad_abs:>9s} {grad_rel:>9s}{flag}")
+                         f"{grad_abs:>9s} {grad_rel:>9s} {bad:>7s}{flag}")
         worst = max(self.params.items(), key=lambda kv: kv[1][0], default=None)
         if worst is not None:
             lines.append(f"parameter gradients: {len(self.params)} compared, largest difference "
@@ -196,6 +198,12 @@ class ComparisonReport:
                          f"rel {self.input_grad[1]:.2e}")
         if self.unmatched:
             lines.append(f"modules on one side only (not compared): {', '.join(self.unmatched)}")
+        isolated = [layer for layer in self.layers if layer.diverges(self.atol, self.rtol)[1]
+                    and layer.grad_bad is not None and layer.grad_bad < 1e-3]
+        if isolated and self.first_divergence is None:
+            lines.append("note: some gradients differ in fewer than 0.1% of their elements with "
+                         "every forward value equal: in float32 that is usually a ReLU mask or "
+                         "max-pool winner flipped by rounding; rerun with dtype=np.float64")
         lines.append("result: " + ("all layers agree" if self.ok else "DIFFERENCES FOUND"))
         return "\n".join(lines)
 
@@ -209,6 +217,15 @@ def _diff(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
     abs_diff = float(np.max(np.abs(ours - theirs)))
     scale = float(np.max(np.abs(theirs)))
     return abs_diff, abs_diff / scale if scale > 0 else (0.0 if abs_diff == 0 else math.inf)
+
+
+def _bad_fraction(ours: np.ndarray, theirs: np.ndarray, atol: float, rtol: float) -> float:
+    """Fraction of elements whose difference exceeds ``max(atol, rtol * max|theirs|)``."""
+    ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
+    if ours.shape != theirs.shape or ours.size == 0:
+        return 1.0 if ours.shape != theirs.shape else 0.0
+    limit = max(atol, rtol * float(np.max(np.abs(theirs))))
+    return float(np.mean(np.abs(ours - theirs) > limit))
 
 
 def _first_output(output):
@@ -316,11 +333,13 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
             values, torch_out = theirs[k]
             label = name if len(calls) == 1 else f"{name}#{k + 1}"
             out_abs, out_rel = _diff(ours_out.detach().numpy(), values)
-            grad_abs = grad_rel = None
+            grad_abs = grad_rel = grad_bad = None
             if ours_out.grad is not None and torch_out.grad is not None:
-                grad_abs, grad_rel = _diff(ours_out.grad.numpy(), torch_out.grad.numpy())
+                grad_ours, grad_theirs = ours_out.grad.numpy(), torch_out.grad.numpy()
+                grad_abs, grad_rel = _diff(grad_ours, grad_theirs)
+                grad_bad = _bad_fraction(grad_ours, grad_theirs, atol, rtol)
             layers.append(LayerDiff(label, kind, tuple(ours_out.shape), out_abs, out_rel,
-                                    grad_abs, grad_rel))
+                                    grad_abs, grad_rel, grad_bad))
     out_abs, out_rel = _diff(out_ours.detach().numpy(), out_torch.detach().numpy())
     layers.append(LayerDiff("(output)", type(model).__name__, tuple(out_ours.shape), out_abs,
                             out_rel))

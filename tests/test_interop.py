@@ -243,3 +243,15 @@ def test_compare_with_torch_disables_dropout_in_train_mode_and_restores_it():
                                         verbose=False)
     assert report.ok, str(report)
     assert ours.classifier[0].p == 0.5 and theirs.classifier[0].p == 0.5
+
+
+def test_report_counts_the_fraction_of_bad_gradient_elements():
+    theirs = torch_lenet()
+    theirs.features[3] = BuggyConv(6, 16, 5)
+    report = interop.compare_with_torch(models.lenet5(), theirs, fashion_batch(),
+                                        verbose=False)
+    rows = {layer.name: layer for layer in report.layers}
+    assert rows["features.3"].grad_bad == 0.0
+    # doubled everywhere except where the max pool sends no gradient (3/4 of its inputs)
+    assert 0.1 < rows["features.2"].grad_bad <= 1.0
+    assert "bad %" in str(report) and "rerun with dtype" not in str(report)
