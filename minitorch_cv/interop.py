@@ -246,8 +246,8 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
         disable_dropout: in training mode, set every dropout probability to 0 on both sides
             during the comparison (their random masks cannot agree); restored afterwards.
         seed: for the random upstream gradient (a random one catches bugs that ``ones`` hides).
-        dtype: ``np.float64`` converts both models (in place) and the input to double
-            precision first. In float32 a deep network has pre-activations within rounding
+        dtype: both models (in place) and the input are converted to it first (float32 or
+            float64). In float32 a deep network has pre-activations within rounding
             error of zero, whose ReLU mask (or max-pool winner) differs between the libraries:
             forward values still agree, but isolated gradient elements differ by the full
             upstream value. In float64 such near-ties practically vanish.
