@@ -51,7 +51,7 @@ def run(name, model, lr=0.05, weight_decay=0.0, batch_size=64, data=train, n_epo
     history = fit(model, optimizer, data, valid, n_epochs, batch_size, max_steps=max_steps,
                   seed=lesson.seed, verbose=False)
     best = int(np.argmin(history["valid_loss"]))
-    print(f"{name:34s} final train loss {history['train_loss'][-1]:.3f} valid loss "
+    print(f"{name:36s} final train loss {history['train_loss'][-1]:.3f} valid loss "
           f"{history['valid_loss'][-1]:.3f} valid acc {history['valid_accuracy'][-1]:.3f} | "
           f"best valid loss {history['valid_loss'][best]:.3f} at epoch {best + 1}")
     return history
