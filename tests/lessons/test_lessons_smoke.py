@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from minitorch_cv.lessons_runner import lesson_path, lessons_dir, list_lessons, resolve_lesson
+from minitorch_cv.lessons_runner import (
+    lesson_path,
+    lesson_title,
+    lessons_dir,
+    list_lessons,
+    resolve_lesson,
+    run_lesson,
+)
 
 LESSONS = list_lessons()
 REPO = Path(__file__).resolve().parents[2]
@@ -22,6 +29,13 @@ def test_lessons_found_in_order():
     assert resolve_lesson("0") == "00_autograd" and resolve_lesson("autograd") == "00_autograd"
     with pytest.raises(KeyError):
         resolve_lesson("no_such_lesson")
+
+
+def test_run_lesson_runs_the_script_and_returns_its_exit_code(tmp_path):
+    assert lesson_title("00_autograd").startswith("Autograd")
+    assert run_lesson("0", ["--smoke", "--out", str(tmp_path / "a")], timeout=120) == 0
+    assert (tmp_path / "a" / "graph_a_plus_a.png").is_file()
+    assert run_lesson("0", ["--no-such-option"], timeout=120) == 2  # argparse's usage error
 
 
 @pytest.mark.parametrize("name", LESSONS)
