@@ -130,6 +130,32 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     assert saved and all(len(cols) == 3 for cols in saved)
 
 
+@pytest.mark.parametrize("kernel, dilation, padding, blocks", [
+    ((3, 3), (1, 1), (1, 1), False), ((3, 5), (2, 1), (2, 2), True), ((1, 1), (1, 1), (0, 0), True),
+])
+def test_conv2d_same_size_input_gradient_as_a_convolution(monkeypatch, kernel, dilation,
+                                                          padding, blocks):
+    # stride 1, output the input's size, C_out <= C: backward computes grad_x as a convolution
+    # of g with the flipped weights; col2im must not be called
+    def no_col2im(*args):
+        raise AssertionError("col2im used")
+
+    monkeypatch.setattr(conv_op, "_col2im_gemm", no_col2im)
+    if blocks:
+        monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 1)  # one sample per block
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 4, 6, 7))
+    w = rng.standard_normal((3, 4, *kernel))
+    b = rng.standard_normal(3)
+    kw = dict(padding=padding, dilation=dilation)
+    for dtype in (np.float32, np.float64):
+        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
+                             lambda x, w, b: TF.conv2d(x, w, b, **kw),
+                             *(a.astype(dtype) for a in (x, w, b)), kind="conv")
+    tensors = [mt.Tensor(a[:2], requires_grad=True) for a in (x[:, :, :4, :5], w)]
+    gradcheck(lambda *t: F.conv2d(*t, **kw), *tensors)
+
+
 def test_conv2d_without_saved_columns(monkeypatch):
     monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)  # backward rebuilds them
     rng = np.random.default_rng(7)
