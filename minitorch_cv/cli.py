@@ -1,4 +1,14 @@
-"""The command line: ``minitorch-cv COMMAND`` (also ``python -m minitorch_cv COMMAND``)."""
+"""The command line: ``minitorch-cv COMMAND`` (also ``python -m minitorch_cv COMMAND``).
+
+Commands:
+    train MODEL        train a model (defaults: LeNet-5 on the embedded Fashion-MNIST subset)
+    summary MODEL      per-layer table: shapes, formulas, parameters, mult-adds, memory
+    compare-models A B two architectures side by side (depth, parameters, new building blocks)
+    parity MODEL       the same model and batch on every device (cpu, cuda-sim, cuda)
+    lessons            list the lesson scripts
+    lesson NAME        run one lesson (extra arguments go to the lesson, e.g. --smoke)
+    doctor             what is installed and usable (numba, cupy, NVRTC, GPU, BLAS), and why not
+"""
 
 from __future__ import annotations
 
@@ -6,67 +16,74 @@ import argparse
 import sys
 
 
-def _demo(args: argparse.Namespace) -> int:
-    """Train a two-layer MLP on two interleaved spirals with hand-written SGD."""
-    import numpy as np
+def _doctor(args: argparse.Namespace) -> int:
+    from .backend import doctor
 
-    import minitorch_cv as mt
-
-    mt.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    n = 200
-    theta = np.sqrt(rng.random(n)) * 3 * np.pi
-    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
-    points = np.stack([sign * theta * np.cos(theta), sign * theta * np.sin(theta)], 1) / 10
-    x = mt.tensor(points + rng.normal(0, 0.02, points.shape), dtype=mt.float32)
-    y = mt.tensor((sign > 0).astype(np.int64))
-    w1 = (mt.randn(2, 64) * 0.7).requires_grad_()
-    b1 = mt.zeros(64, requires_grad=True)
-    w2 = (mt.randn(64, 2) * 0.1).requires_grad_()
-    b2 = mt.zeros(2, requires_grad=True)
-    params = [w1, b1, w2, b2]
-    for step in range(args.steps + 1):
-        logits = (x @ w1 + b1).tanh() @ w2 + b2
-        loss = -logits.log_softmax(dim=1)[mt.arange(n), y].mean()
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with mt.no_grad():
-            for p in params:
-                p -= args.lr * p.grad
-        if step % (args.steps // 10) == 0:
-            accuracy = (logits.argmax(dim=1) == y).float().mean().item()
-            print(f"step {step:5d}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")
+    doctor()
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minitorch-cv", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("doctor", help="what is installed and usable (numba, cupy, CUDA, BLAS)")
-    demo = sub.add_parser("demo", help="train a small MLP and print its loss falling")
-    demo.add_argument("--steps", type=int, default=2000)
-    demo.add_argument("--lr", type=float, default=0.5)
-    demo.add_argument("--seed", type=int, default=0)
-    from .train.cli_commands import add_summary_parser, add_train_parser  # noqa: PLC0415
+def _compare_models(args: argparse.Namespace) -> int:
+    from .models.compare import compare_command
 
-    add_train_parser(sub)  # each sets args.handler
+    return compare_command(args.model_a, args.model_b)
+
+
+def _parity(args: argparse.Namespace) -> int:
+    from . import parity
+
+    return parity.main(args)
+
+
+def _lessons(args: argparse.Namespace) -> int:
+    from .lessons_runner import lesson_title, list_lessons
+
+    for name in list_lessons():
+        print(f"{name:32s} {lesson_title(name)}")
+    return 0
+
+
+def _lesson(args: argparse.Namespace) -> int:
+    from .lessons_runner import resolve_lesson, run_lesson
+
+    try:
+        name = resolve_lesson(args.name)
+    except (KeyError, FileNotFoundError, ValueError) as error:
+        print(f"minitorch-cv lesson: {error}")
+        return 2
+    return run_lesson(name, args.lesson_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import parity
+    from .train.cli_commands import add_summary_parser, add_train_parser
+
+    parser = argparse.ArgumentParser(prog="minitorch-cv", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_parser(sub)  # sets args.handler
     add_summary_parser(sub)
+    compare = sub.add_parser("compare-models", help="two architectures side by side")
+    compare.add_argument("model_a")
+    compare.add_argument("model_b")
+    compare.set_defaults(handler=_compare_models)
+    parity_parser = sub.add_parser("parity", help="one model on every device, differences")
+    parity.add_arguments(parity_parser)
+    parity_parser.set_defaults(handler=_parity)
+    sub.add_parser("lessons", help="list the lessons").set_defaults(handler=_lessons)
+    lesson = sub.add_parser("lesson", help="run one lesson (e.g. minitorch-cv lesson 10 --smoke)")
+    lesson.add_argument("name", help="lesson name or number, e.g. 10_lenet or 10")
+    lesson.add_argument("lesson_args", nargs=argparse.REMAINDER,
+                        help="passed to the lesson (--smoke, --data-dir DIR, --out DIR)")
+    lesson.set_defaults(handler=_lesson)
+    sub.add_parser("doctor", help="what is installed and usable, and why not").set_defaults(
+        handler=_doctor)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "doctor":
-        from .backend import doctor
-
-        doctor()
-        return 0
-    if args.command == "demo":
-        return _demo(args)
-    if getattr(args, "handler", None) is not None:
-        return args.handler(args)
-    return 2
+    return args.handler(args)
 
 
 if __name__ == "__main__":
