@@ -135,17 +135,6 @@ class Conv2d(Function):
         g = grad_output.reshape(N, C_out, L)
         # weight^T as its own C-contiguous array: matmul on a transposed view may skip BLAS
         w_t = xp.ascontiguousarray(weight.reshape(G, C_out // G, Kg).swapaxes(1, 2))
-        # A stride-1 convolution whose output has the input's size ("same" padding, the 3x3
-        # layers of VGG/ResNet) has an input gradient that is itself such a convolution: of g,
-        # padded alike, with the weights flipped and C/C_out swapped. im2col(g) + GEMM then
-        # replaces GEMM + col2im's scatter-add, for the same arithmetic (1.1-1.3x faster when
-        # C_out <= C; with more output channels im2col(g) is the larger buffer, so not then).
-        as_conv = (need_x and G == 1 and (sh, sw) == (1, 1) and (out_h, out_w) == (H, W)
-                   and C_out <= C)
-        if as_conv:
-            w_flip = xp.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-            w_flip = w_flip.reshape(C, C_out * kh * kw)
-            g_geometry = (kh, kw, 1, 1, ph, pw, dh, dw, H, W)
         grad_x = xp.empty((N, C, H, W), dtype=x.dtype) if need_x else None
         grad_w = xp.zeros((G, C_out // G, Kg), dtype=x.dtype) if need_w else None
         for start in range(0, N, chunk):
@@ -164,11 +153,7 @@ class Conv2d(Function):
                     # (col @ g^T)^T, not g @ col^T: the same product, but OpenBLAS runs this
                     # orientation (tall result, long inner dimension) 2-3x faster here
                     grad_w[group] += (col[group] @ g_chunk[group].T).T
-            if as_conv:
-                g_col = _im2col_gemm(K, xp, grad_output[start:stop], g_geometry)
-                y = xp.matmul(w_flip, g_col.reshape(C_out * kh * kw, n * L))  # (C, n*H*W)
-                grad_x[start:stop] = y.reshape(C, n, H, W).transpose(1, 0, 2, 3)
-            elif need_x:
+            if need_x:
                 grad_col = xp.matmul(w_t, g_chunk).reshape(C, kh, kw, n, out_h, out_w)
                 grad_x[start:stop] = _col2im_gemm(K, xp, grad_col, H, W,
                                                   (sh, sw, ph, pw, dh, dw))

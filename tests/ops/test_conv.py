@@ -130,30 +130,30 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     assert saved and all(len(cols) == 3 for cols in saved)
 
 
-@pytest.mark.parametrize("kernel, dilation, padding, blocks", [
-    ((3, 3), (1, 1), (1, 1), False), ((3, 5), (2, 1), (2, 2), True), ((1, 1), (1, 1), (0, 0), True),
-])
-def test_conv2d_same_size_input_gradient_as_a_convolution(monkeypatch, kernel, dilation,
-                                                          padding, blocks):
-    # stride 1, output the input's size, C_out <= C: backward computes grad_x as a convolution
-    # of g with the flipped weights; col2im must not be called
-    def no_col2im(*args):
-        raise AssertionError("col2im used")
+@pytest.mark.parametrize("sw, pw, dw", [(1, 2, 1), (1, 0, 2), (2, 1, 1), (3, 4, 2)])
+def test_im2col_col2im_long_and_short_rows_match_reference(sw, pw, dw):
+    # rows of at least _LONG_ROW output columns take the slice-copy branch, shorter and strided
+    # ones the loop: a wide input exercises both (hypothesis draws small images)
+    from minitorch_cv.kernels import reference
 
-    monkeypatch.setattr(conv_op, "_col2im_gemm", no_col2im)
-    if blocks:
-        monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 1)  # one sample per block
-    rng = np.random.default_rng(13)
-    x = rng.standard_normal((3, 4, 6, 7))
-    w = rng.standard_normal((3, 4, *kernel))
-    b = rng.standard_normal(3)
-    kw = dict(padding=padding, dilation=dilation)
-    for dtype in (np.float32, np.float64):
-        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
-                             lambda x, w, b: TF.conv2d(x, w, b, **kw),
-                             *(a.astype(dtype) for a in (x, w, b)), kind="conv")
-    tensors = [mt.Tensor(a[:2], requires_grad=True) for a in (x[:, :, :4, :5], w)]
-    gradcheck(lambda *t: F.conv2d(*t, **kw), *tensors)
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 3, 5, 40)).astype(np.float32)
+    kh, kw, sh, ph, dh = 2, 3, 1, 1, 1
+    out_h = conv_op.conv_output_size(5, kh, sh, ph, dh)
+    out_w = conv_op.conv_output_size(40, kw, sw, pw, dw)
+    assert sw > 1 or out_w - 2 * pw >= cpu_kernels.conv._LONG_ROW
+    geometry = (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+    expected = reference.im2col(x, *geometry)
+    np.testing.assert_array_equal(cpu_kernels.im2col(x, *geometry), expected)
+    c = rng.standard_normal(expected.shape).astype(np.float32)
+    np.testing.assert_allclose(cpu_kernels.col2im(c, 5, 40, sh, sw, ph, pw, dh, dw),
+                               reference.col2im(c, 5, 40, sh, sw, ph, pw, dh, dw), rtol=1e-5,
+                               atol=1e-5)
+    batch_inner = np.ascontiguousarray(c.transpose(1, 2, 3, 0, 4, 5))
+    np.testing.assert_allclose(cpu_kernels.col2im_batch_inner(batch_inner, 5, 40, sh, sw, ph, pw,
+                                                              dh, dw),
+                               reference.col2im(c, 5, 40, sh, sw, ph, pw, dh, dw), rtol=1e-5,
+                               atol=1e-5)
 
 
 def test_conv2d_without_saved_columns(monkeypatch):
