@@ -19,11 +19,13 @@ faster than N tiny ones (measured with OpenBLAS, benchmarks/bench_kernels.py). C
 write it directly (``im2col_batch_inner``); for a namespace that only has the contract's
 ``im2col`` (N, C, kh, kw, out_h, out_w), the op transposes that (``_im2col_gemm``).
 
-Blocks: the batch is processed ``n`` samples at a time, with ``n`` chosen so that one block's
-columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the kernel that writes them
-and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in backward). Building the
-whole batch's columns first and multiplying afterwards sends every column through main memory
-twice; on the benchmark shapes blocking made forward+backward 1.1-1.5x faster.
+Blocks (single-threaded CPU): the batch is processed ``n`` samples at a time, with ``n`` chosen
+so that one block's columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the
+kernel that writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in
+backward). Building the whole batch's columns first and multiplying afterwards sends every
+column through main memory twice; blocking made forward+backward 1.1-1.5x faster on the
+benchmark shapes with one thread. With more threads (and on GPU) a batch is one block: each
+block costs parallel launches whose thread synchronisation outweighs the cache gain.
 
 Memory: the column buffer holds ``C*kh*kw*out_h*out_w`` elements per sample, ``kh*kw`` times
 the input at stride 1. When the whole batch's columns fit ``IM2COL_BUDGET_BYTES`` they are kept
@@ -45,9 +47,9 @@ Set ``minitorch_cv.ops.conv.IM2COL_BUDGET_BYTES`` to trade memory for speed; at 
 sample is always processed, whatever the budget."""
 
 GEMM_BLOCK_BYTES = 2**20
-"""Column bytes built and multiplied at a time (at least one sample): im2col writes a block
-that the GEMM reads while it is still in the L2 cache. 1 MiB measured best of 1, 2 and 4 MiB
-on a 1 MiB-L2 core; a smaller L2 may prefer less."""
+"""Column bytes built and multiplied at a time (at least one sample) when the CPU kernels run
+single-threaded: im2col writes a block that the GEMM reads while it is still in the L2 cache.
+1 MiB measured best of 1, 2 and 4 MiB on a 1 MiB-L2 core; a smaller L2 may prefer less."""
 
 SAVE_COLUMNS_FOR_BACKWARD = True
 """Keep a (within-budget) column buffer from forward to backward instead of rebuilding it.
@@ -65,6 +67,17 @@ def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int
     """How many samples fit the im2col budget (at least 1)."""
     budget = IM2COL_BUDGET_BYTES if budget is None else budget
     return max(1, min(N, budget // max(per_sample_bytes, 1)))
+
+
+def _block_bytes(K) -> int:
+    """Column bytes per block: ``GEMM_BLOCK_BYTES`` when the CPU kernels run single-threaded,
+    else the whole budget (one block per batch, as a GPU wants too). Each block is a few
+    parallel kernel launches and BLAS calls; with 2 threads on a loaded machine every launch
+    waits for the other thread to be scheduled, and blocks made conv2d 6-90x slower."""
+    threads = getattr(K, "num_threads", None)
+    if threads is not None and threads() == 1:
+        return min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES)
+    return IM2COL_BUDGET_BYTES
 
 
 def _im2col_gemm(K, xp, x, geometry):
@@ -103,7 +116,7 @@ class Conv2d(Function):
         L, G = out_h * out_w, groups
         w = xp.ascontiguousarray(weight).reshape(G, C_out // G, Cg * kh * kw)
         per_sample = C * kh * kw * L * x.dtype.itemsize
-        chunk = batch_chunk(N, per_sample, min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES))
+        chunk = batch_chunk(N, per_sample, _block_bytes(K))
         keep = SAVE_COLUMNS_FOR_BACKWARD and N * per_sample <= IM2COL_BUDGET_BYTES
         geometry = (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
         out = xp.empty((N, C_out, L), dtype=x.dtype)

@@ -116,6 +116,7 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     b = rng.standard_normal(4).astype(np.float32)
     per_sample = 3 * 3 * 2 * 6 * 6 * 4
     monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 2 * per_sample)
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)  # blocks are single-thread only
     saved = []
     forward = conv_op.Conv2d.forward
 
@@ -128,6 +129,15 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)),
                          lambda x, w, b: TF.conv2d(x, w, b, padding=(1, 0)), x, w, b, kind="conv")
     assert saved and all(len(cols) == 3 for cols in saved)
+
+
+def test_conv2d_blocks_only_single_threaded(monkeypatch):
+    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 10)
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)
+    assert conv_op._block_bytes(cpu_kernels) == 10
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
+    assert conv_op._block_bytes(cpu_kernels) == conv_op.IM2COL_BUDGET_BYTES
+    assert conv_op._block_bytes(SimpleNamespace()) == conv_op.IM2COL_BUDGET_BYTES  # GPU
 
 
 @pytest.mark.parametrize("sw, pw, dw", [(1, 2, 1), (1, 0, 2), (2, 1, 1), (3, 4, 2)])

@@ -7,10 +7,11 @@ use and cached on disk.
 
 Beyond the shared contract, ``im2col_batch_inner`` / ``col2im_batch_inner`` write and read the
 column buffer in the GEMM layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch);
-``ops/conv.py`` uses them when a namespace has them.
+``ops/conv.py`` uses them when a namespace has them, and ``num_threads()`` (Numba's thread
+count) to decide whether to work in cache-sized blocks.
 """
 
-from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner
+from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_threads
 from .dropout import dropout_mask
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
@@ -28,4 +29,5 @@ __all__ = [
     "im2col_batch_inner",
     "max_pool2d_backward",
     "max_pool2d_forward",
+    "num_threads",
 ]

@@ -24,13 +24,19 @@ batch is one GEMM operand.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from .memory import keep_freed_memory
 
 _LONG_ROW = 16
 """Rows at least this long are copied with one slice assignment (vectorised), shorter ones
 with a loop over views (less per-row overhead); measured on the benchmark shapes."""
+
+
+def num_threads() -> int:
+    """Threads the kernels run on now (``numba.get_num_threads()``). CPU-only extra:
+    ``ops/conv.py`` builds columns in cache-sized blocks only when this is 1."""
+    return get_num_threads()
 
 
 @njit(cache=True)
