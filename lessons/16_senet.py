@@ -82,12 +82,15 @@ per_class = np.array(per_class)
 spread = np.nanstd(per_class, axis=0).mean()
 print(f"gates of the last SE block ({name}): {per_class.shape[1]} channels; mean spread across "
       f"classes {spread:.3f} (0 would mean the gates ignore the image)")
+deviation = per_class - np.nanmean(per_class, axis=0)  # what is specific to each class
+limit = float(np.nanmax(np.abs(deviation))) or 1.0
 fig, ax = plt.subplots(figsize=(10, 4))
-image = ax.imshow(per_class, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+image = ax.imshow(deviation, aspect="auto", cmap="bwr", vmin=-limit, vmax=limit)
 ax.set_yticks(range(10), classes)
 ax.set_xlabel("channel")
-ax.set_title(f"mean SE gate per class, last SE block ({name})")
-fig.colorbar(image, ax=ax)
+ax.set_title(f"SE gate per class minus the channel's mean over classes ({name}; gates "
+             f"average {np.nanmean(per_class):.2f})")
+fig.colorbar(image, ax=ax, label="gate - channel mean")
 viz._figure.save(fig, lesson.figure("se_gates_per_class"))
 
 # %%
