@@ -166,6 +166,20 @@ def test_im2col_col2im_long_and_short_rows_match_reference(sw, pw, dw):
                                atol=1e-5)
 
 
+def test_im2col_taps_entirely_in_padding_match_reference():
+    # taps whose every window reads padding (no column or no row inside the image), with
+    # strides larger than one: the empty-copy edge of the 2-D copy
+    from minitorch_cv.kernels import reference
+
+    rng = np.random.default_rng(15)
+    for H, W, k, s, p in [(2, 2, 5, 2, 2), (3, 3, 5, 3, 2), (4, 2, 5, 2, 2), (2, 4, 5, 4, 2)]:
+        x = rng.standard_normal((2, 2, H, W)).astype(np.float32)
+        out_h, out_w = (conv_op.conv_output_size(n, k, s, p, 1) for n in (H, W))
+        geometry = (k, k, s, s, p, p, 1, 1, out_h, out_w)
+        np.testing.assert_array_equal(cpu_kernels.im2col(x, *geometry),
+                                      reference.im2col(x, *geometry))
+
+
 def test_conv2d_without_saved_columns(monkeypatch):
     monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)  # backward rebuilds them
     rng = np.random.default_rng(7)

