@@ -113,16 +113,18 @@ comparison = {}
 for name, history in histories.items():
     comparison[f"{name} train loss"] = history["train_loss"]
     comparison[f"{name} valid loss"] = history["valid_loss"]
+descriptions = {"1998": "1998 (tanh, avg pool, SGD)", "modern": "modern (ReLU, max pool, Adam)"}
 viz.plot_curve_comparison(comparison, lesson.figure("loss_1998_vs_modern"), ylabel="cross-entropy",
-                          log=True, title="LeNet-5: 1998 (tanh, avg pool, SGD) vs modern "
-                                          "(ReLU, max pool, Adam)")
+                          log=True, title="LeNet-5: " + " vs ".join(descriptions[f]
+                                                                    for f in histories))
 for name, model in (("modern", lenet_modern), ("1998", lenet_1998)):
     if name not in histories:
         continue
     viz.plot_training_curves(curves(histories[name]), lesson.figure(f"{name}_training_curves"),
                              title=f"{name} LeNet-5")
     viz.plot_filters(model.features[0], lesson.figure(f"{name}_conv1_filters"),
-                     title=f"{name} LeNet-5: the six 5x5 filters of the first layer")
+                     title=f"{name} LeNet-5: the six 5x5 filters of the first layer "
+                           "(blue < 0 < red)")
     matrix = viz.confusion_matrix(y_test, results[name][0], len(classes))
     viz.plot_confusion_matrix(matrix, lesson.figure(f"{name}_confusion_matrix"),
                               class_names=classes, title=f"{name} LeNet-5 on the test set "

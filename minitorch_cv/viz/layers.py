@@ -29,7 +29,7 @@ def plot_filters(layer_or_weight, path, max_filters: int = 32, max_in_channels: 
     """Draw the kernels of a conv layer (or a weight ``(C_out, C_in, kh, kw)``); return the path.
 
     One input channel: a grid of filters, each on its own blue-white-red scale (white is 0),
-    with the values written in when the kernel is small. RGB inputs (``C_in == 3``): one colour
+    with the values written in for kernels up to 3x3. RGB inputs (``C_in == 3``): one colour
     image per filter. Otherwise each row is one filter and each column one input channel, on a
     shared scale.
     """
@@ -50,7 +50,7 @@ def plot_filters(layer_or_weight, path, max_filters: int = 32, max_in_channels: 
             kernel = weight[index, 0]
             limit = np.abs(kernel).max() or 1.0  # each filter on its own symmetric scale
             ax.imshow(kernel, cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
-            if kh * kw <= 25:
+            if kh * kw <= 9:  # values readable up to 3x3; larger kernels: colours only
                 for r in range(kh):
                     for c in range(kw):
                         ax.text(c, r, f"{kernel[r, c]:.2g}", ha="center", va="center",
