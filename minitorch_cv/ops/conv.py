@@ -23,7 +23,7 @@ Blocks (single-threaded CPU): the batch is processed ``n`` samples at a time, wi
 so that one block's columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the
 kernel that writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in
 backward). Building the whole batch's columns first and multiplying afterwards sends every
-column through main memory twice; blocking made forward+backward 1.1-1.5x faster on the
+column through main memory twice; blocking made forward+backward 1.1-1.6x faster on the
 benchmark shapes with one thread. With more threads (and on GPU) a batch is one block: each
 block costs parallel launches whose thread synchronisation outweighs the cache gain.
 

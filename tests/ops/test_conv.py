@@ -244,3 +244,15 @@ def test_conv2d_only_some_inputs_need_grad():
 def test_conv2d_errors_name_the_problem(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+def test_cpu_kernels_let_idle_openmp_threads_sleep(monkeypatch):
+    # kernels/cpu/threads.py: PASSIVE unless the user chose a policy
+    from minitorch_cv.kernels.cpu import threads
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert threads.sleep_when_idle() is True
+    assert threads.os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert threads.sleep_when_idle() is False
+    assert threads.os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
