@@ -10,8 +10,10 @@ both on 2 threads): 40 ms spinning vs 17 ms with ``OMP_WAIT_POLICY=PASSIVE`` at 
 
 ``sleep_when_idle()`` sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is already set. libgomp reads
 the variable when it is loaded, which Numba does at its first parallel loop, so this runs when
-``kernels.cpu`` is imported; a libgomp loaded earlier (torch bundles its own copy) keeps its
-setting. Set ``OMP_WAIT_POLICY`` yourself (``ACTIVE``) to opt out.
+``kernels.cpu`` is imported. Caveat: torch loads its own libgomp with global symbols, and when
+torch is imported first Numba's parallel loops run on that copy, initialised before this
+setting (measured: no effect then). Import minitorch_cv before torch, or export
+``OMP_WAIT_POLICY=PASSIVE`` before starting Python. Set it to ``ACTIVE`` to opt out.
 """
 
 from __future__ import annotations
