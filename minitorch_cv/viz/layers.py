@@ -147,7 +147,7 @@ def plot_image_grid(images, path, titles=None, cols: int = 8, title: str | None 
     """A grid of images ``(C, H, W)`` or ``(H, W)`` with optional titles; return the path."""
     images = [to_numpy(image) for image in images]
     rows, cols = grid_shape(len(images), cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols, 1.9 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols, 2.3 * rows + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for index, image in enumerate(images):
