@@ -20,8 +20,9 @@ Issue 4's targets: LeNet epoch within 1.5x of torch with the same test accuracy;
 within 2x. Ratios are ours / torch (lower is better), on wall time and on process CPU time
 (steadier when other jobs share the cores). Peak memory: ``tracemalloc`` peak of NumPy
 allocations during one of our steps (NumPy reports its buffers to tracemalloc; torch does not),
-and the process's ``ru_maxrss`` after each phase. Output also goes to
-``benchmarks/results/bench_train.txt`` (``--out``).
+and the process's ``ru_maxrss`` after each phase. The output is also appended to
+``benchmarks/results/bench_train.txt`` (``--out``). On a machine shared with other jobs, compare
+``--threads 1`` runs: with more threads every parallel region waits for a free core.
 """
 
 from __future__ import annotations
