@@ -138,7 +138,8 @@ for rank, index in enumerate(picks[:lesson.pick(6, 1)]):
           f"{tuple(int(i) for i in np.unravel_index(gradcam.argmax(), gradcam.shape))} (7x7 grid)")
     viz.plot_cams(x_test[index], {f"CAM ({classes[predicted]})": cam,
                                   f"Grad-CAM ({classes[predicted]})": gradcam},
-                  lesson.figure(f"cam_{rank}_{classes[y_test[index]].split('/')[0].lower()}"),
+                  lesson.figure(f"cam_{rank}_" + classes[y_test[index]].split("/")[0].lower()
+                                .replace(" ", "_")),
                   title=f"true: {classes[y_test[index]]}, predicted: {classes[predicted]}")
 
 # %%
