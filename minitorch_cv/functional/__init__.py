@@ -4,7 +4,8 @@ One import per line (explicit exports, no side effects). Each group comes from t
 that owns it.
 """
 
-from ..ops.api import (  # noqa: F401
+# basic ops (ops/api.py)
+from ..ops.api import (
     abs,
     add,
     cat,
@@ -33,19 +34,12 @@ from ..ops.api import (  # noqa: F401
     where,
 )
 
-# --- kernels-backed ops (conv, pooling, batch norm, dropout) are imported below this line ---
-from .conv import conv2d  # noqa: E402,F401
-from .dropout import dropout, dropout2d  # noqa: E402,F401
-from .norm import batch_norm, local_response_norm  # noqa: E402,F401
-from .pool import (  # noqa: E402,F401
-    adaptive_avg_pool2d,
-    adaptive_max_pool2d,
-    avg_pool2d,
-    max_pool2d,
-)
+# kernels-backed ops: convolution, pooling, batch norm, dropout
+from .conv import conv2d
+from .dropout import dropout, dropout2d
 
-# --- losses (functional/loss.py) ---
-from .loss import (  # noqa: E402,F401
+# losses
+from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -53,3 +47,5 @@ from .loss import (  # noqa: E402,F401
     mse_loss,
     nll_loss,
 )
+from .norm import batch_norm, local_response_norm
+from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
