@@ -34,11 +34,9 @@ from ..ops.api import (
     where,
 )
 
-# kernels-backed ops: convolution, pooling, batch norm, dropout
+# kernels-backed ops (conv, dropout, norm, pool) and losses, in ruff's import order
 from .conv import conv2d
 from .dropout import dropout, dropout2d
-
-# losses
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
