@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ._figure import plt, save
 
@@ -60,6 +61,7 @@ def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: st
         if "loss" in quantity and log_loss:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(quantity)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -78,6 +80,7 @@ def plot_curve_comparison(runs: Mapping[str, Sequence[float]], path, ylabel: str
         marker = "o" if len(values) <= 60 else None
         ax.plot(np.arange(1, len(values) + 1), values, marker=marker, markersize=3, label=label)
     ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
