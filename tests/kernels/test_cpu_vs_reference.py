@@ -250,3 +250,19 @@ def test_kernels_run_as_python_with_numba_disabled():
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_batch_norm_forward_keeps_precision_when_invstd_is_large():
+    # one value per channel: variance 0, invstd = 1/sqrt(eps) ~ 316. Folding the mean into the
+    # shift (x*scale + (bias - mean*scale)) loses ~1e-4 in float32 here; (x - mean)*scale does not.
+    from minitorch_cv.kernels import cpu as cpu_kernels
+    from minitorch_cv.kernels import reference as ref_kernels
+
+    x = np.array([[[2.718]], [[-3.14]]], dtype=np.float32).reshape(1, 2, 1)
+    mean, var = ref_kernels.batch_norm_stats(x)
+    invstd = (1 / np.sqrt(var + 1e-5)).astype(np.float32)
+    weight = np.array([1.7, -0.9], dtype=np.float32)
+    bias = np.array([0.0284, 0.5467], dtype=np.float32)
+    got = cpu_kernels.batch_norm_forward(x, mean, invstd, weight, bias)
+    want = ref_kernels.batch_norm_forward(x, mean, invstd, weight, bias)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)

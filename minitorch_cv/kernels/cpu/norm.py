@@ -62,10 +62,13 @@ def _batch_norm_forward(x, mean, invstd, weight, bias):
     for nc in prange(N * C):
         n = nc // C
         c = nc % C
+        # subtract the mean first: folding it into the shift (x*scale + (bias - mean*scale))
+        # cancels catastrophically in float32 when invstd is large (a channel of equal values)
+        m = mean[c]
         scale = invstd[c] * weight[c]
-        shift = bias[c] - mean[c] * scale  # y = x*scale + shift: one multiply-add per value
+        b = bias[c]
         for i in range(L):
-            y[n, c, i] = x[n, c, i] * scale + shift
+            y[n, c, i] = (x[n, c, i] - m) * scale + b
     return y
 
 
