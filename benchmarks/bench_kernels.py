@@ -24,6 +24,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# torch loads libgomp first, and libgomp reads OMP_WAIT_POLICY once, at load: without this
+# its idle workers spin and our Numba loops (which then run on that libgomp) wait for them;
+# a LeNet step measured 57 ms instead of 16 ms at 2 threads on an idle 2-core machine.
+# Both libraries run under the same policy (kernels/cpu/threads.py sets it for us alone).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numba  # noqa: E402
 import torch  # noqa: E402
 

@@ -42,6 +42,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+# torch loads libgomp first, and libgomp reads OMP_WAIT_POLICY once, at load: without this
+# its idle workers spin and our Numba loops (which then run on that libgomp) wait for them;
+# a LeNet step measured 57 ms instead of 16 ms at 2 threads on an idle 2-core machine.
+# Both libraries run under the same policy (kernels/cpu/threads.py sets it for us alone).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numba  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as tnn  # noqa: E402

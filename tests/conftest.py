@@ -8,7 +8,11 @@ by hand with `HYPOTHESIS_PROFILE=dev|ci`.
 
 import os
 
-from hypothesis import settings
+# Many tests run torch and our Numba kernels in one process; torch loads libgomp first, and with
+# the default (spinning) wait policy its idle workers slow our parallel loops severalfold.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from hypothesis import settings  # noqa: E402
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
