@@ -250,7 +250,8 @@ def stack(tensors, dim=0):
 
 def pad(a, pad, mode="constant", value=0.0):
     if mode != "constant":
-        raise NotImplementedError(f"pad mode {mode!r}: only 'constant' exists here")
+        raise ValueError(f"pad mode {mode!r} is not supported; use mode='constant' (reflect and "
+                         "replicate padding are not implemented in minitorch_cv)")
     return V.Pad.apply(a, pad=tuple(pad), value=value)
 
 

@@ -178,3 +178,8 @@ def test_matmul_refuses_mixed_dtypes_like_torch():
         mt.ones(2, 3) @ mt.ones(3, 2, dtype=mt.float64)
     with pytest.raises(RuntimeError, match="inner sizes 3 and 4 differ"):
         mt.ones(2, 3) @ mt.ones(4, 2)
+
+
+def test_pad_names_the_supported_mode():
+    with pytest.raises(ValueError, match="mode='constant'"):
+        F.pad(mt.ones(1, 2, 2), (1, 1), mode="reflect")
