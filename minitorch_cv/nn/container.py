@@ -16,6 +16,18 @@ def _index(index: int, length: int, kind: str) -> int:
     return index % length
 
 
+def _delete_and_renumber(container: Module, index, kind: str) -> None:
+    """``del container[index]`` (an int or a slice), then rename the rest 0..n-1 (as torch)."""
+    keys = list(container._modules)
+    doomed = keys[index] if isinstance(index, slice) else [keys[_index(index, len(keys), kind)]]
+    for key in doomed:
+        del container._modules[key]
+    items = list(container._modules.values())
+    container._modules.clear()
+    for i, module in enumerate(items):
+        container._modules[str(i)] = module
+
+
 class Sequential(Module):
     """Calls its children in order, feeding each output to the next.
 
@@ -43,16 +55,7 @@ class Sequential(Module):
         self.add_module(key, module)
 
     def __delitem__(self, index) -> None:
-        keys = list(self._modules)
-        doomed = keys[index] if isinstance(index, slice) else [keys[_index(index, len(self),
-                                                                           "Sequential")]]
-        for key in doomed:
-            del self._modules[key]
-        # renumber so that names stay 0..n-1 (as torch)
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self, index, "Sequential")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -92,15 +95,7 @@ class ModuleList(Module):
         self.add_module(str(_index(index, len(self), "ModuleList")), module)
 
     def __delitem__(self, index) -> None:
-        keys = list(self._modules)
-        doomed = keys[index] if isinstance(index, slice) else [keys[_index(index, len(self),
-                                                                           "ModuleList")]]
-        for key in doomed:
-            del self._modules[key]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self, index, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -39,10 +39,7 @@ class Adam(Optimizer):
             for group in self.param_groups:
                 lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
                 weight_decay = group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = -p.grad.data if group["maximize"] else p.grad.data
+                for p, grad in self._gradients(group):
                     state = self.state.setdefault(p, {})
                     if not state:
                         state["step"] = 0.0

@@ -80,6 +80,14 @@ class Optimizer:
                 else:
                     p.grad = Tensor._wrap(p.xp.zeros_like(p.grad.data), p.device)
 
+    @staticmethod
+    def _gradients(group):
+        """``(parameter, gradient array)`` for each parameter of ``group`` that has a gradient;
+        the gradient is negated when the group maximizes. The loop every ``step`` starts with."""
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, (-p.grad.data if group["maximize"] else p.grad.data)
+
     def step(self, closure=None):
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 

@@ -34,10 +34,7 @@ class RMSprop(Optimizer):
             for group in self.param_groups:
                 lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], \
                     group["momentum"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = -p.grad.data if group["maximize"] else p.grad.data
+                for p, grad in self._gradients(group):
                     state = self.state.setdefault(p, {})
                     if not state:
                         state["step"] = 0.0

@@ -37,10 +37,7 @@ class SGD(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, momentum = group["lr"], group["momentum"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = -p.grad.data if group["maximize"] else p.grad.data
+                for p, grad in self._gradients(group):
                     if group["weight_decay"] != 0:
                         grad = grad + group["weight_decay"] * p.data
                     if momentum != 0:

@@ -252,3 +252,25 @@ def test_model_moves_to_device_and_trains_like_on_cpu(device):
     for key in results[0]:
         np.testing.assert_allclose(results[1][key], results[0][key], rtol=1e-4, atol=1e-5,
                                    err_msg=key)
+
+
+def test_deleting_from_containers_renumbers_like_torch():
+    import torch
+
+    from minitorch_cv import nn as mnn
+
+    for ours_cls, torch_cls in ((mnn.Sequential, torch.nn.Sequential),
+                                (mnn.ModuleList, torch.nn.ModuleList)):
+        def build(cls, lib):
+            layers = [lib.Linear(2, 2), lib.ReLU(), lib.Linear(2, 3), lib.Tanh(), lib.Linear(3, 1)]
+            return cls(layers) if cls in (mnn.ModuleList, torch.nn.ModuleList) else cls(*layers)
+
+        ours, theirs = build(ours_cls, mnn), build(torch_cls, torch.nn)
+        for index in (1, -1, slice(0, 2)):
+            del ours[index]
+            del theirs[index]
+            assert [name for name, _ in ours.named_children()] == \
+                [name for name, _ in theirs.named_children()]
+            assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+        with pytest.raises(IndexError, match="out of range"):
+            del ours[5]
