@@ -35,6 +35,7 @@ from numba import get_num_threads, njit, prange
 
 from .memory import keep_freed_memory
 
+
 def num_threads() -> int:
     """Threads the kernels run on now (``numba.get_num_threads()``). CPU-only extra:
     ``ops/conv.py`` builds columns in cache-sized blocks only when this is 1."""
