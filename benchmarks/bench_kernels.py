@@ -8,6 +8,12 @@ Prints the machine, BLAS and commit, then for each shape: forward+backward time 
 several runs after a warm-up), GFLOP/s and the ratio to torch (ours / torch: < 1 is faster).
 Float32 throughout. The naive NumPy baseline is the textbook im2col: one strided slice per
 kernel tap into a 6-D column array, ``tensordot`` for the GEMMs, and a tap-by-tap ``+=`` col2im.
+
+The "BLAS floor" is the time of the three GEMMs of im2col convolution alone (forward, grad
+weight, grad columns), on ready-made matrices, with the BLAS NumPy uses: whole batch or one
+sample at a time, whichever is faster. No im2col + BLAS design (ours or the naive one) can run a
+shape faster than its floor, so ``floor / torch`` is the best ratio this design can reach on the
+machine, and ``naive / floor`` the most it can gain over the naive baseline.
 """
 
 from __future__ import annotations
@@ -112,7 +118,28 @@ def conv_case(shape, rng):
         naive_conv_fwd_bwd(x, w, b, stride, pad, g)
 
     name = f"conv {N}x{C}x{H}x{W} -> {C_out} k{k} s{stride} p{pad}"
-    return name, flops, ours, theirs, naive
+    return name, flops, ours, theirs, naive, blas_floor(N, C * k * k, out_h * out_w, C_out, rng)
+
+
+def blas_floor(N, K, L, C_out, rng):
+    """The three GEMMs of an im2col convolution alone, on random matrices of its shapes:
+    out = w @ col, grad_w = g @ col^T, grad_col = w^T @ g (col is K x N*L). Returns the faster
+    of a whole-batch call and one call per sample (cache-sized blocks, as ours uses)."""
+    col = rng.standard_normal((K, N * L)).astype(np.float32)
+    w = rng.standard_normal((C_out, K)).astype(np.float32)
+    w_t = np.ascontiguousarray(w.T)
+    g = rng.standard_normal((C_out, N * L)).astype(np.float32)
+    col_s, g_s = np.ascontiguousarray(col[:, :L]), np.ascontiguousarray(g[:, :L])
+
+    def whole():
+        w @ col, col @ g.T, w_t @ g
+
+    def per_sample():
+        for _ in range(N):  # same matrices each time: an optimistic floor (cache-warm)
+            w @ col_s, col_s @ g_s.T, w_t @ g_s
+
+    return min(time_interleaved([whole], min_runs=3, budget=1.0)[0],
+               time_interleaved([per_sample], min_runs=3, budget=1.0)[0])
 
 
 def pool_case(rng):
@@ -129,7 +156,7 @@ def pool_case(rng):
         xt.grad = None
         torch.nn.functional.max_pool2d(xt, 2, 2).backward(gt)
 
-    return "max_pool2d 2x2/2 (128,16,32,32)", x.size * 1.0, ours, theirs, None
+    return "max_pool2d 2x2/2 (128,16,32,32)", x.size * 1.0, ours, theirs, None, None
 
 
 def bn_case(rng):
@@ -150,7 +177,7 @@ def bn_case(rng):
         xt.grad = wt.grad = bt.grad = None
         torch.nn.functional.batch_norm(xt, trm, trv, wt, bt, training=True).backward(gt)
 
-    return "batch_norm train (128,16,32,32)", x.size * 1.0, ours, theirs, None
+    return "batch_norm train (128,16,32,32)", x.size * 1.0, ours, theirs, None, None
 
 
 # ----------------------------------------------------------------------------- report
@@ -211,11 +238,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     cases = [conv_case(s, rng) for s in CONV_SHAPES] + [pool_case(rng), bn_case(rng)]
     title = (f"{'case':44s} {'ours ms':>9s} {'torch ms':>9s} {'naive ms':>9s} "
-             f"{'ours GF/s':>9s} {'torch GF/s':>10s} {'vs torch':>8s} {'naive/ours':>10s}")
+             f"{'ours GF/s':>9s} {'torch GF/s':>10s} {'vs torch':>8s} {'naive/ours':>10s} "
+             f"{'floor ms':>9s} {'floor/torch':>11s} {'naive/floor':>11s}")
     print(title)
     print("-" * len(title))
-    conv_ratios = []
-    for name, flops, ours, theirs, naive in cases:
+    conv_ratios, floor_ratios = [], []
+    for name, flops, ours, theirs, naive, floor in cases:
         if naive:
             t_ours, t_torch, t_naive = time_interleaved([ours, theirs, naive])
         else:
@@ -226,13 +254,21 @@ def main() -> None:
             return f"{flops / t / 1e9:9.1f}" if is_conv else f"{'-':>9s}"
 
         ratio = t_ours / t_torch
+        line = (f"{name:44s} {t_ours * 1e3:9.2f} {t_torch * 1e3:9.2f} {t_naive * 1e3:9.2f} "
+                f"{rate(t_ours)} {rate(t_torch):>10s} {ratio:8.2f} ")
         if is_conv:
             conv_ratios.append(ratio)
-        naive_ratio = f"{t_naive / t_ours:10.2f}" if naive else f"{'-':>10s}"
-        print(f"{name:44s} {t_ours * 1e3:9.2f} {t_torch * 1e3:9.2f} {t_naive * 1e3:9.2f} "
-              f"{rate(t_ours)} {rate(t_torch):>10s} {ratio:8.2f} {naive_ratio}")
+            floor_ratios.append(floor / t_torch)
+            line += (f"{t_naive / t_ours:10.2f} {floor * 1e3:9.2f} {floor / t_torch:11.2f} "
+                     f"{t_naive / floor:11.2f}")
+        else:
+            line += f"{'-':>10s}"
+        print(line)
     geo = float(np.exp(np.mean(np.log(conv_ratios))))
     print(f"conv geometric mean ours/torch: {geo:.2f} (target <= 1.25; each <= 1.5)")
+    floor_geo = float(np.exp(np.mean(np.log(floor_ratios))))
+    print(f"conv geometric mean BLAS floor/torch: {floor_geo:.2f} (the best any im2col + this "
+          "BLAS can reach)")
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 

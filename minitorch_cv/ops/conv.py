@@ -19,19 +19,21 @@ faster than N tiny ones (measured with OpenBLAS, benchmarks/bench_kernels.py). C
 write it directly (``im2col_batch_inner``); for a namespace that only has the contract's
 ``im2col`` (N, C, kh, kw, out_h, out_w), the op transposes that (``_im2col_gemm``).
 
-Blocks (single-threaded CPU): the batch is processed ``n`` samples at a time, with ``n`` chosen
-so that one block's columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the
+Blocks (CPU): the batch is processed ``n`` samples at a time, with ``n`` chosen so that one
+block's columns (``GEMM_BLOCK_BYTES``, 1 MiB per thread) stay in the L2 cache between the
 kernel that writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in
 backward). Building the whole batch's columns first and multiplying afterwards sends every
 column through main memory twice; blocking made forward+backward 1.1-1.6x faster on the
-benchmark shapes with one thread. With more threads (and on GPU) a batch is one block: each
-block costs parallel launches whose thread synchronisation outweighs the cache gain.
+benchmark shapes with one thread, and 1.2-1.3x with two on the large ones. Each block costs a
+few parallel launches, whose thread synchronisation is slow when other jobs hold the cores, so
+with several threads a convolution is cut into at most ``MAX_PARALLEL_BLOCKS`` blocks. On GPUs
+a batch chunk is one block.
 
 Memory: the column buffer holds ``C*kh*kw*out_h*out_w`` elements per sample, ``kh*kw`` times
-the input at stride 1. When the whole batch's columns fit ``IM2COL_BUDGET_BYTES`` they are kept
-(one array per block) for backward, so backward does not rebuild them; above it, or with
-``SAVE_COLUMNS_FOR_BACKWARD = False``, backward rebuilds each block's columns (and the batch is
-processed in chunks of at most the budget).
+the input at stride 1. When the whole batch's columns fit ``IM2COL_BUDGET_BYTES`` (on the CPU:
+``KEEP_COLUMNS_MAX_BYTES``) they are kept (one array per block) for backward, so backward does
+not rebuild them; above it, or with ``SAVE_COLUMNS_FOR_BACKWARD = False``, backward rebuilds
+each block's columns (and the batch is processed in chunks of at most the budget).
 """
 
 from __future__ import annotations
@@ -47,9 +49,23 @@ Set ``minitorch_cv.ops.conv.IM2COL_BUDGET_BYTES`` to trade memory for speed; at 
 sample is always processed, whatever the budget."""
 
 GEMM_BLOCK_BYTES = 2**20
-"""Column bytes built and multiplied at a time (at least one sample) when the CPU kernels run
-single-threaded: im2col writes a block that the GEMM reads while it is still in the L2 cache.
-1 MiB measured best of 1, 2 and 4 MiB on a 1 MiB-L2 core; a smaller L2 may prefer less."""
+"""Column bytes built and multiplied at a time per CPU thread (at least one sample): im2col
+writes a block that the GEMM reads while it is still in the L2 cache. 1 MiB measured best of
+1, 2 and 4 MiB on a 1 MiB-L2 core and as good as 2 MiB on a 2 MiB-L2 core; a smaller L2 may
+prefer less."""
+
+MAX_PARALLEL_BLOCKS = 32
+"""Most blocks one CPU convolution is cut into when the kernels run on several threads. Each
+block is five parallel regions (im2col, GEMMs, col2im), and every region ends when the slowest
+thread does: on a 2-core machine loaded by other jobs, 128 one-sample blocks made conv2d 6-90x
+slower; on an idle one, 32 blocks lose nothing to 128 (benchmarks/bench_kernels.py)."""
+
+KEEP_COLUMNS_MAX_BYTES = 32 * 2**20
+"""On the CPU, a batch's columns are kept from forward to backward only up to this size; above
+it backward rebuilds each block. Columns that large have left the caches by backward, and
+rebuilding a block in cache cost less than reading it back from main memory: conv2d
+forward+backward 1.08-1.16x faster for 75 and 231 MB of columns, and up to 1.15x slower for
+8-19 MB (measured on 1 and 2 threads, 2 MiB L2 per core)."""
 
 SAVE_COLUMNS_FOR_BACKWARD = True
 """Keep a (within-budget) column buffer from forward to backward instead of rebuilding it.
@@ -69,15 +85,26 @@ def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int
     return max(1, min(N, budget // max(per_sample_bytes, 1)))
 
 
-def _block_bytes(K) -> int:
-    """Column bytes per block: ``GEMM_BLOCK_BYTES`` when the CPU kernels run single-threaded,
-    else the whole budget (one block per batch, as a GPU wants too). Each block is a few
-    parallel kernel launches and BLAS calls; with 2 threads on a loaded machine every launch
-    waits for the other thread to be scheduled, and blocks made conv2d 6-90x slower."""
+def _block_samples(K, N: int, per_sample: int) -> int:
+    """Samples per block: ``GEMM_BLOCK_BYTES`` of columns per CPU thread, in at most
+    ``MAX_PARALLEL_BLOCKS`` blocks when there are several threads; the whole budget chunk on
+    namespaces without ``num_threads`` (GPUs)."""
     threads = getattr(K, "num_threads", None)
-    if threads is not None and threads() == 1:
-        return min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES)
-    return IM2COL_BUDGET_BYTES
+    if threads is None:
+        return batch_chunk(N, per_sample)
+    t = threads()
+    chunk = batch_chunk(N, per_sample, min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES * t))
+    if t > 1:
+        chunk = max(chunk, -(-N // MAX_PARALLEL_BLOCKS))
+    return min(chunk, batch_chunk(N, per_sample))
+
+
+def _keeps_columns(K, total_bytes: int) -> bool:
+    """Whether forward keeps a batch's columns (``total_bytes``) for backward."""
+    limit = IM2COL_BUDGET_BYTES
+    if getattr(K, "num_threads", None) is not None:
+        limit = min(limit, KEEP_COLUMNS_MAX_BYTES)
+    return SAVE_COLUMNS_FOR_BACKWARD and total_bytes <= limit
 
 
 def _im2col_gemm(K, xp, x, geometry):
@@ -116,8 +143,8 @@ class Conv2d(Function):
         L, G = out_h * out_w, groups
         w = xp.ascontiguousarray(weight).reshape(G, C_out // G, Cg * kh * kw)
         per_sample = C * kh * kw * L * x.dtype.itemsize
-        chunk = batch_chunk(N, per_sample, _block_bytes(K))
-        keep = SAVE_COLUMNS_FOR_BACKWARD and N * per_sample <= IM2COL_BUDGET_BYTES
+        chunk = _block_samples(K, N, per_sample)
+        keep = _keeps_columns(K, N * per_sample)
         geometry = (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
         out = xp.empty((N, C_out, L), dtype=x.dtype)
         cols = []

@@ -116,7 +116,7 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     b = rng.standard_normal(4).astype(np.float32)
     per_sample = 3 * 3 * 2 * 6 * 6 * 4
     monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 2 * per_sample)
-    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)  # blocks are single-thread only
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)  # GEMM_BLOCK_BYTES per thread
     saved = []
     forward = conv_op.Conv2d.forward
 
@@ -131,13 +131,29 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     assert saved and all(len(cols) == 3 for cols in saved)
 
 
-def test_conv2d_blocks_only_single_threaded(monkeypatch):
-    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 10)
+def test_conv2d_block_sizes(monkeypatch):
+    # GEMM_BLOCK_BYTES per thread; with several threads at most MAX_PARALLEL_BLOCKS blocks;
+    # on a namespace without num_threads (GPU) the whole budget chunk
+    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 100)
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)
-    assert conv_op._block_bytes(cpu_kernels) == 10
+    assert conv_op._block_samples(cpu_kernels, 128, 10) == 10
+    assert conv_op._block_samples(cpu_kernels, 128, 1000) == 1  # at least one sample
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
-    assert conv_op._block_bytes(cpu_kernels) == conv_op.IM2COL_BUDGET_BYTES
-    assert conv_op._block_bytes(SimpleNamespace()) == conv_op.IM2COL_BUDGET_BYTES  # GPU
+    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 32  # ceil(1000 / 32) blocks
+    monkeypatch.setattr(conv_op, "MAX_PARALLEL_BLOCKS", 1000)
+    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 20  # 2 threads x 100 bytes
+    monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 50)
+    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 5  # never above the budget
+    assert conv_op._block_samples(SimpleNamespace(), 1000, 10) == 5  # GPU: the budget chunk
+
+
+def test_conv2d_keeps_columns_up_to_the_cpu_limit(monkeypatch):
+    monkeypatch.setattr(conv_op, "KEEP_COLUMNS_MAX_BYTES", 100)
+    assert conv_op._keeps_columns(cpu_kernels, 100)
+    assert not conv_op._keeps_columns(cpu_kernels, 101)  # CPU: rebuilt in backward
+    assert conv_op._keeps_columns(SimpleNamespace(), 101)  # GPU: up to the im2col budget
+    monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)
+    assert not conv_op._keeps_columns(cpu_kernels, 1)
 
 
 @pytest.mark.parametrize("sw, pw, dw", [(1, 2, 1), (1, 0, 2), (2, 1, 1), (3, 4, 2)])
