@@ -20,14 +20,14 @@ write it directly (``im2col_batch_inner``); for a namespace that only has the co
 ``im2col`` (N, C, kh, kw, out_h, out_w), the op transposes that (``_im2col_gemm``).
 
 Blocks (CPU): the batch is processed ``n`` samples at a time, with ``n`` chosen so that one
-block's columns (``GEMM_BLOCK_BYTES``, 1 MiB per thread) stay in the L2 cache between the
-kernel that writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in
-backward). Building the whole batch's columns first and multiplying afterwards sends every
-column through main memory twice; blocking made forward+backward 1.1-1.6x faster on the
-benchmark shapes with one thread, and 1.2-1.3x with two on the large ones. Each block costs a
-few parallel launches, whose thread synchronisation is slow when other jobs hold the cores, so
-with several threads a convolution is cut into at most ``MAX_PARALLEL_BLOCKS`` blocks. On GPUs
-a batch chunk is one block.
+block's columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the kernel that
+writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in backward).
+Building the whole batch's columns first and multiplying afterwards sends every column through
+main memory twice; blocking made forward+backward 1.1-1.6x faster on the benchmark shapes.
+With several CPU threads, the blocks are shared out: each thread runs the whole pipeline
+(im2col, GEMMs, col2im) single-threaded on its own contiguous part of the batch
+(``_split_batch``; why: ``kernels/cpu/threads.py``), and the parts' weight gradients are
+added. On GPUs a batch chunk is one block.
 
 Memory: the column buffer holds ``C*kh*kw*out_h*out_w`` elements per sample, ``kh*kw`` times
 the input at stride 1. When the whole batch's columns fit ``IM2COL_BUDGET_BYTES`` (on the CPU:
@@ -49,7 +49,7 @@ Set ``minitorch_cv.ops.conv.IM2COL_BUDGET_BYTES`` to trade memory for speed; at 
 sample is always processed, whatever the budget."""
 
 GEMM_BLOCK_BYTES = 2**20
-"""Column bytes built and multiplied at a time per CPU thread (at least one sample): im2col
+"""Column bytes built and multiplied at a time by one CPU thread (at least one sample): im2col
 writes a block that the GEMM reads while it is still in the L2 cache. 1 MiB measured best of
 1, 2 and 4 MiB on a 1 MiB-L2 core and as good as 2 MiB on a 2 MiB-L2 core; a smaller L2 may
 prefer less."""
@@ -86,17 +86,12 @@ def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int
 
 
 def _block_samples(K, N: int, per_sample: int) -> int:
-    """Samples per block: ``GEMM_BLOCK_BYTES`` of columns per CPU thread, in at most
-    ``MAX_PARALLEL_BLOCKS`` blocks when there are several threads; the whole budget chunk on
-    namespaces without ``num_threads`` (GPUs)."""
-    threads = getattr(K, "num_threads", None)
-    if threads is None:
+    """Samples per block: ``GEMM_BLOCK_BYTES`` of columns on CPU kernels (each thread works
+    through its own part of the batch block by block); the whole budget chunk on namespaces
+    without ``num_threads`` (GPUs)."""
+    if getattr(K, "num_threads", None) is None:
         return batch_chunk(N, per_sample)
-    t = threads()
-    chunk = batch_chunk(N, per_sample, min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES * t))
-    if t > 1:
-        chunk = max(chunk, -(-N // MAX_PARALLEL_BLOCKS))
-    return min(chunk, batch_chunk(N, per_sample))
+    return batch_chunk(N, per_sample, min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES))
 
 
 def _keeps_columns(K, total_bytes: int) -> bool:
@@ -105,6 +100,22 @@ def _keeps_columns(K, total_bytes: int) -> bool:
     if getattr(K, "num_threads", None) is not None:
         limit = min(limit, KEEP_COLUMNS_MAX_BYTES)
     return SAVE_COLUMNS_FOR_BACKWARD and total_bytes <= limit
+
+
+def _split_batch(K, blocks, N: int, chunk: int) -> list:
+    """Run ``blocks(lo, hi)`` over the batch; its results, one per part.
+
+    On CPU kernels with several threads and at least two blocks, the blocks are shared out in
+    contiguous parts, one per thread, and ``K.run_split`` runs each part on its own Python
+    thread with single-threaded Numba and BLAS (why: ``kernels/cpu/threads.py``). Otherwise one
+    part, the whole batch, on this thread."""
+    n_blocks = -(-N // chunk)
+    threads = getattr(K, "num_threads", None)
+    parts = min(threads() if threads is not None else 1, n_blocks)
+    if parts <= 1 or getattr(K, "run_split", None) is None:
+        return [blocks(0, N)]
+    bounds = [min(N, (n_blocks * i // parts) * chunk) for i in range(parts + 1)]
+    return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])))
 
 
 def _im2col_gemm(K, xp, x, geometry):
@@ -147,15 +158,19 @@ class Conv2d(Function):
         keep = _keeps_columns(K, N * per_sample)
         geometry = (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
         out = xp.empty((N, C_out, L), dtype=x.dtype)
-        cols = []
-        for start in range(0, N, chunk):
-            stop = min(N, start + chunk)
-            n = stop - start
-            col = _im2col_gemm(K, xp, x[start:stop], geometry).reshape(G, Cg * kh * kw, n * L)
-            y = xp.matmul(w, col)  # (G, C_out/G, n*L), while col is still in cache
-            out[start:stop] = y.reshape(C_out, n, L).transpose(1, 0, 2)
-            if keep:
-                cols.append(col)
+        cols = [None] * -(-N // chunk)  # one per block, when kept
+
+        def blocks(lo, hi):  # samples lo..hi, block by block
+            for start in range(lo, hi, chunk):
+                stop = min(hi, start + chunk)
+                n = stop - start
+                col = _im2col_gemm(K, xp, x[start:stop], geometry).reshape(G, Cg * kh * kw, n * L)
+                y = xp.matmul(w, col)  # (G, C_out/G, n*L), while col is still in cache
+                out[start:stop] = y.reshape(C_out, n, L).transpose(1, 0, 2)
+                if keep:
+                    cols[start // chunk] = col
+
+        _split_batch(K, blocks, N, chunk)
         if bias is not None:
             out += bias.reshape(1, C_out, 1)
         ctx.geometry, ctx.groups, ctx.chunk = geometry, G, chunk
@@ -176,27 +191,33 @@ class Conv2d(Function):
         # weight^T as its own C-contiguous array: matmul on a transposed view may skip BLAS
         w_t = xp.ascontiguousarray(weight.reshape(G, C_out // G, Kg).swapaxes(1, 2))
         grad_x = xp.empty((N, C, H, W), dtype=x.dtype) if need_x else None
-        grad_w = xp.zeros((G, C_out // G, Kg), dtype=x.dtype) if need_w else None
-        for start in range(0, N, chunk):
-            stop = min(N, start + chunk)
-            n = stop - start
-            # (n, C_out, L) -> (G, C_out/G, n*L), the GEMM layout of the output
-            g_chunk = xp.ascontiguousarray(g[start:stop].transpose(1, 0, 2))
-            g_chunk = g_chunk.reshape(G, C_out // G, n * L)
-            if need_w:
-                if saved_cols is not None:
-                    col = saved_cols[start // chunk]
-                else:
-                    col = _im2col_gemm(K, xp, x[start:stop], ctx.geometry)
-                col = col.reshape(G, Kg, n * L)
-                for group in range(G):
-                    # (col @ g^T)^T, not g @ col^T: the same product, but OpenBLAS runs this
-                    # orientation (tall result, long inner dimension) 2-3x faster here
-                    grad_w[group] += (col[group] @ g_chunk[group].T).T
-            if need_x:
-                grad_col = xp.matmul(w_t, g_chunk).reshape(C, kh, kw, n, out_h, out_w)
-                grad_x[start:stop] = _col2im_gemm(K, xp, grad_col, H, W,
-                                                  (sh, sw, ph, pw, dh, dw))
+
+        def blocks(lo, hi):  # samples lo..hi, block by block; returns their grad_w
+            grad_w = xp.zeros((G, C_out // G, Kg), dtype=x.dtype) if need_w else None
+            for start in range(lo, hi, chunk):
+                stop = min(hi, start + chunk)
+                n = stop - start
+                # (n, C_out, L) -> (G, C_out/G, n*L), the GEMM layout of the output
+                g_chunk = xp.ascontiguousarray(g[start:stop].transpose(1, 0, 2))
+                g_chunk = g_chunk.reshape(G, C_out // G, n * L)
+                if need_w:
+                    if saved_cols is not None:
+                        col = saved_cols[start // chunk]
+                    else:
+                        col = _im2col_gemm(K, xp, x[start:stop], ctx.geometry)
+                    col = col.reshape(G, Kg, n * L)
+                    for group in range(G):
+                        # (col @ g^T)^T, not g @ col^T: the same product, but OpenBLAS runs
+                        # this orientation (tall result, long inner dimension) 2-3x faster here
+                        grad_w[group] += (col[group] @ g_chunk[group].T).T
+                if need_x:
+                    grad_col = xp.matmul(w_t, g_chunk).reshape(C, kh, kw, n, out_h, out_w)
+                    grad_x[start:stop] = _col2im_gemm(K, xp, grad_col, H, W,
+                                                      (sh, sw, ph, pw, dh, dw))
+            return grad_w
+
+        parts = _split_batch(K, blocks, N, chunk)
+        grad_w = sum(parts[1:], parts[0]) if need_w else None
         grad_b = None
         if ctx.has_bias and need_b:
             grad_b = grad_output.sum(axis=(0, 2, 3))

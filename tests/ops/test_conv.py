@@ -132,19 +132,56 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
 
 
 def test_conv2d_block_sizes(monkeypatch):
-    # GEMM_BLOCK_BYTES per thread; with several threads at most MAX_PARALLEL_BLOCKS blocks;
-    # on a namespace without num_threads (GPU) the whole budget chunk
+    # GEMM_BLOCK_BYTES of columns per block on the CPU, never above the budget; on a namespace
+    # without num_threads (GPU) the whole budget chunk
     monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 100)
-    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)
     assert conv_op._block_samples(cpu_kernels, 128, 10) == 10
     assert conv_op._block_samples(cpu_kernels, 128, 1000) == 1  # at least one sample
-    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
-    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 32  # ceil(1000 / 32) blocks
-    monkeypatch.setattr(conv_op, "MAX_PARALLEL_BLOCKS", 1000)
-    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 20  # 2 threads x 100 bytes
     monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 50)
-    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 5  # never above the budget
+    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 5
     assert conv_op._block_samples(SimpleNamespace(), 1000, 10) == 5  # GPU: the budget chunk
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_conv2d_split_over_threads_matches_torch(monkeypatch, keep):
+    # 7 blocks of one sample shared out over 3 threads (parts of 2, 2, 3 blocks), columns kept
+    # or rebuilt: forward and every gradient as in one pass
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((7, 4, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 1)
+    monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", keep)
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 3)
+    calls = []
+    run_split = cpu_kernels.run_split
+
+    def spy(fn, ranges):
+        calls.append(ranges)
+        return run_split(fn, ranges)
+
+    monkeypatch.setattr(cpu_kernels, "run_split", spy)
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
+                         lambda x, w, b: TF.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
+                         x, w, b, kind="conv")
+    assert calls and all(r == [(0, 2), (2, 4), (4, 7)] for r in calls)
+
+
+def test_run_split_runs_each_range_on_one_thread_with_single_threaded_numba():
+    import threading
+
+    import numba
+
+    seen = []
+
+    def part(lo, hi):
+        seen.append((threading.get_ident(), numba.get_num_threads()))
+        return hi - lo
+
+    assert cpu_kernels.run_split(part, [(0, 3), (3, 5)]) == [3, 2]
+    assert [threads for _, threads in seen] == [1, 1]
+    assert threading.get_ident() not in {ident for ident, _ in seen}
+    assert cpu_kernels.run_split(part, [(0, 4)]) == [4]  # one range: on this thread
 
 
 def test_conv2d_keeps_columns_up_to_the_cpu_limit(monkeypatch):

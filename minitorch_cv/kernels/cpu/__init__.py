@@ -8,7 +8,8 @@ use and cached on disk.
 Beyond the shared contract, ``im2col_batch_inner`` / ``col2im_batch_inner`` write and read the
 column buffer in the GEMM layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch);
 ``ops/conv.py`` uses them when a namespace has them, and ``num_threads()`` (Numba's thread
-count) to decide whether to work in cache-sized blocks. Importing this package sets
+count) to size its cache-sized blocks, and ``run_split`` to run parts of a batch on their
+own threads. Importing this package sets
 ``OMP_WAIT_POLICY=PASSIVE`` unless it is set (``threads.py``: idle Numba threads then leave the
 cores to BLAS).
 """
@@ -17,7 +18,7 @@ from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_th
 from .dropout import dropout_mask
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
-from .threads import sleep_when_idle
+from .threads import run_split, sleep_when_idle
 
 sleep_when_idle()  # before the first parallel loop loads libgomp: see threads.py
 
@@ -35,4 +36,5 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "num_threads",
+    "run_split",
 ]

@@ -18,7 +18,8 @@ Optimisations (each keeps the loop above): parallel over the ``N*C`` planes (``p
 range of ``ow`` whose tap is inside the image computed once per tap instead of testing every
 pixel, so the innermost loop is a branch-free row copy between two views; indices cast to
 unsigned (``np.uintp``) in that loop; and a second layout, ``(C, kh, kw, N, out_h, out_w)``
-(``im2col_batch_inner``), in which the whole batch is one GEMM operand.
+(``im2col_batch_inner``), in which the whole batch is one GEMM operand. The kernels release
+the GIL (``nogil``), so that ``ops/conv.py`` can run halves of a batch on two Python threads.
 
 Why unsigned: Numba lets a negative index count from the end, as Python does, so every signed
 index costs a test, and that test keeps LLVM from turning the row loop into vector loads and
@@ -51,7 +52,7 @@ def _inside(offset, stride, size, out):
     return lo, max(lo, hi)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, batch_inner):
     N, C, H, W = x.shape
     if batch_inner:  # GEMM layout (C, kh, kw, N, out_h, out_w): one GEMM for the whole batch
@@ -117,7 +118,7 @@ def im2col_batch_inner(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
                    int(pw), int(dh), int(dw), int(out_h), int(out_w), True)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _col2im(col, N, C, H, W, sh, sw, ph, pw, dh, dw, batch_inner):
     if batch_inner:
         kh, kw, out_h, out_w = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
