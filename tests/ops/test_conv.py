@@ -308,3 +308,17 @@ def test_cpu_kernels_let_idle_openmp_threads_sleep(monkeypatch):
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     assert threads.sleep_when_idle() is False
     assert threads.os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_cpu_im2col_col2im_refuse_an_output_size_that_reads_outside_the_padded_input():
+    # the CPU loops read without bounds checks: a wrong out_h would read other memory
+    x = np.zeros((1, 2, 5, 5), np.float32)
+    cpu_kernels.im2col(x, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)  # the formula's size: fine
+    for fn in (cpu_kernels.im2col, cpu_kernels.im2col_batch_inner):
+        with pytest.raises(ValueError, match="6 output rows do not fit 5 input rows.*= 5"):
+            fn(x, 3, 3, 1, 1, 1, 1, 1, 1, 6, 5)
+    col = np.zeros((1, 2, 3, 3, 5, 6), np.float32)
+    with pytest.raises(ValueError, match="6 output columns do not fit 5 input columns"):
+        cpu_kernels.col2im(col, 5, 5, 1, 1, 1, 1, 1, 1)
+    with pytest.raises(ValueError, match="output columns"):
+        cpu_kernels.col2im_batch_inner(col.transpose(1, 2, 3, 0, 4, 5), 5, 5, 1, 1, 1, 1, 1, 1)
