@@ -26,21 +26,20 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# torch loads libgomp first, and libgomp reads OMP_WAIT_POLICY once, at load: without this
-# its idle workers spin and our Numba loops (which then run on that libgomp) wait for them;
-# a LeNet step measured 57 ms instead of 16 ms at 2 threads on an idle 2-core machine.
-# Both libraries run under the same policy (kernels/cpu/threads.py sets it for us alone).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# minitorch_cv first: it sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=16 unless they
+# are set (minitorch_cv/_early.py), and both are read once, when NumPy loads OpenBLAS and torch
+# loads libgomp. Without them idle workers spin and hold the cores the other library wants: a
+# LeNet step measured 57 ms instead of 16 ms at 2 threads with torch imported first, and our
+# conv2d 2x slower right after a NumPy GEMM (the naive baseline's). torch runs under the same
+# settings (PASSIVE slows it a little; it does not use OpenBLAS).
+import minitorch_cv as mt  # noqa: I001  (before numpy and torch, on purpose)
+import minitorch_cv.functional as F
 
 import numba  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import minitorch_cv as mt  # noqa: E402
-import minitorch_cv.functional as F  # noqa: E402
 
 # (N, C_in, H, W, C_out, k, stride, pad), from issue 4
 CONV_SHAPES = [(128, 1, 28, 28, 6, 5, 1, 2), (128, 6, 14, 14, 16, 5, 1, 0),
@@ -51,14 +50,17 @@ POOL_BN_SHAPE = (128, 16, 32, 32)
 
 def time_interleaved(fns, min_runs: int = 5, budget: float = 6.0) -> list[float]:
     """Median wall time of each function, the runs interleaved (ours, torch, naive, ours, ...)
-    so that load from other processes falls on all of them alike; one warm-up run each."""
-    for fn in fns:
-        fn()
+    so that load from other processes falls on all of them alike. Each timed run directly
+    follows an untimed run of the same function, as training steps follow each other: on a
+    virtual machine an idle core is slow to come back (here a conv2d after 0.2 s of idling took
+    twice as long, ours and torch's alike), and the function before would otherwise decide how
+    warm the machine is."""
     times: list[list[float]] = [[] for _ in fns]
     start = time.perf_counter()
     while len(times[0]) < min_runs or (time.perf_counter() - start < budget
                                        and len(times[0]) < 15):
         for fn, bucket in zip(fns, times):
+            fn()
             t0 = time.perf_counter()
             fn()
             bucket.append(time.perf_counter() - t0)

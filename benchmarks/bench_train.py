@@ -37,26 +37,24 @@ import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-# torch loads libgomp first, and libgomp reads OMP_WAIT_POLICY once, at load: without this
-# its idle workers spin and our Numba loops (which then run on that libgomp) wait for them;
-# a LeNet step measured 57 ms instead of 16 ms at 2 threads on an idle 2-core machine.
-# Both libraries run under the same policy (kernels/cpu/threads.py sets it for us alone).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numba  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as tnn  # noqa: E402
-from bench_kernels import header  # noqa: E402
-
-import minitorch_cv as mt  # noqa: E402
+# minitorch_cv first: its thread settings (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=16,
+# minitorch_cv/_early.py) are read once, when NumPy loads OpenBLAS and torch loads libgomp;
+# without them idle workers spin and hold the cores the other library wants (a LeNet step
+# measured 57 ms instead of 16 ms at 2 threads with torch imported first). torch runs under the
+# same settings.
+import minitorch_cv as mt  # noqa: E402, I001  (before numpy and torch, on purpose)
 import minitorch_cv.functional as F  # noqa: E402
 from minitorch_cv import models, optim  # noqa: E402
 from minitorch_cv.data import MNIST  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as tnn  # noqa: E402
+from bench_kernels import header  # noqa: E402
 
 BATCH = 128
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081

@@ -4,6 +4,9 @@ PyTorch's vocabulary on NumPy (CPU) and CuPy (GPU) arrays, with hand-written ker
 convolution, pooling, batch norm and dropout. ``import minitorch_cv as torch`` is the idea.
 """
 
+from . import _early  # first: thread-pool settings, before NumPy loads OpenBLAS (see _early.py)
+
+# isort: split
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.tensor import bool_, float16, float32, float64, int32, int64, uint8
 from .backend import doctor, get_array_module

@@ -127,9 +127,13 @@ def _blas_report() -> list[str]:
             )
     except ImportError:
         lines.append("  threadpoolctl not installed: cannot name the BLAS in use")
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS",
+                "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT"):
         if os.environ.get(var):
             lines.append(f"  {var}={os.environ[var]}")
+    from . import _early  # noqa: PLC0415
+
+    lines.extend(f"  warning: {line}" for line in _early.late_settings())
     return lines
 
 

@@ -34,3 +34,17 @@ def test_python_dash_m_doctor_runs():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "numba" in done.stdout and "simulated GPU" in done.stdout
+
+
+def test_doctor_warns_when_numpy_started_openblas_before_our_settings():
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")}
+    code = "import {}; import minitorch_cv.backend as b; print('\\n'.join(b._blas_report()))"
+    late = subprocess.run([sys.executable, "-c", code.format("numpy")], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert "warning: OPENBLAS_THREAD_TIMEOUT=16 was set after numpy" in late.stdout, late.stderr
+    first = subprocess.run([sys.executable, "-c", code.format("minitorch_cv")],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert "OPENBLAS_THREAD_TIMEOUT=16" in first.stdout and "warning" not in first.stdout

@@ -298,16 +298,28 @@ def test_conv2d_errors_name_the_problem(make, match):
         make()
 
 
-def test_cpu_kernels_let_idle_openmp_threads_sleep(monkeypatch):
-    # kernels/cpu/threads.py: PASSIVE unless the user chose a policy
-    from minitorch_cv.kernels.cpu import threads
+def test_early_thread_settings_keep_the_users_and_say_when_too_late():
+    # minitorch_cv/_early.py: set before NumPy loads OpenBLAS, unless the user chose a value
+    from minitorch_cv import _early
 
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    assert threads.sleep_when_idle() is True
-    assert threads.os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    assert threads.sleep_when_idle() is False
-    assert threads.os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    state = list(_early._set_by_us), list(_early._loaded_before)
+    try:
+        env = {"OMP_WAIT_POLICY": "ACTIVE"}
+        assert _early.apply(env, modules={}) == ["OPENBLAS_THREAD_TIMEOUT"]
+        assert env == {"OMP_WAIT_POLICY": "ACTIVE", "OPENBLAS_THREAD_TIMEOUT": "16"}
+        assert _early.late_settings() == []  # nothing loaded before us
+        env = {}
+        assert _early.apply(env, modules={"numpy": None}) == ["OMP_WAIT_POLICY",
+                                                             "OPENBLAS_THREAD_TIMEOUT"]
+        late = _early.late_settings()  # OpenBLAS started already; libgomp (torch's) did not
+        assert len(late) == 1 and late[0].startswith("OPENBLAS_THREAD_TIMEOUT=16 was set after "
+                                                     "numpy had been imported")
+        _early.apply({}, modules={"numpy": None, "torch": None})
+        assert [line.split("=")[0] for line in _early.late_settings()] == [
+            "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT"]
+        assert "export OMP_WAIT_POLICY=PASSIVE" in _early.late_settings()[0]
+    finally:
+        _early._set_by_us[:], _early._loaded_before[:] = state
 
 
 def test_cpu_im2col_col2im_refuse_an_output_size_that_reads_outside_the_padded_input():

@@ -9,18 +9,15 @@ Beyond the shared contract, ``im2col_batch_inner`` / ``col2im_batch_inner`` writ
 column buffer in the GEMM layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch);
 ``ops/conv.py`` uses them when a namespace has them, and ``num_threads()`` (Numba's thread
 count) to size its cache-sized blocks, and ``run_split`` to run parts of a batch on their
-own threads. Importing this package sets
-``OMP_WAIT_POLICY=PASSIVE`` unless it is set (``threads.py``: idle Numba threads then leave the
-cores to BLAS).
+own threads (``threads.py``; the thread-pool settings they rely on are made by
+``minitorch_cv/_early.py``).
 """
 
 from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_threads
 from .dropout import dropout_mask
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
-from .threads import run_split, sleep_when_idle
-
-sleep_when_idle()  # before the first parallel loop loads libgomp: see threads.py
+from .threads import run_split
 
 __all__ = [
     "avg_pool2d_backward",

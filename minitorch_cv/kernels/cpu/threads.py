@@ -1,4 +1,4 @@
-"""Idle Numba threads sleep instead of spinning, so that BLAS threads get the cores.
+"""How the CPU kernels share the cores with BLAS: sleeping idle threads, and data parallelism.
 
 Numba runs ``prange`` loops on OpenMP (its default threading layer here). After each parallel
 loop, libgomp's worker threads spin for a while waiting for the next one. A training step
@@ -6,28 +6,14 @@ alternates Numba kernels with BLAS calls (the convolution GEMMs, ``Linear``), an
 its own worker threads: while Numba's workers spin, OpenBLAS's wait for a core, and vice versa.
 Measured on 2 cores shared with other jobs (LeNet-5 training step, batch 128, Numba and BLAS
 both on 2 threads): 40 ms spinning vs 17 ms with ``OMP_WAIT_POLICY=PASSIVE`` at load average 5,
-170-280 ms vs 36-48 ms at load 7 (19 ms single-threaded). Not yet measured on an idle machine.
-
-``sleep_when_idle()`` sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is already set. libgomp reads
-the variable when it is loaded, which Numba does at its first parallel loop, so this runs when
-``kernels.cpu`` is imported. Caveat: torch loads its own libgomp with global symbols, and when
-torch is imported first Numba's parallel loops run on that copy, initialised before this
-setting (measured: no effect then). Import minitorch_cv before torch, or export
-``OMP_WAIT_POLICY=PASSIVE`` before starting Python. Set it to ``ACTIVE`` to opt out.
+170-280 ms vs 36-48 ms at load 7 (19 ms single-threaded); on an idle 2-core machine, a ResNet-20
+step took 8.7 s with ``ACTIVE`` and 0.76 s with ``PASSIVE``. OpenBLAS's own workers spin after
+each GEMM too (about 0.1 s unless ``OPENBLAS_THREAD_TIMEOUT`` says otherwise). Both variables
+are read once, when the library loads: ``minitorch_cv/_early.py`` sets them (unless set) before
+the package imports NumPy, and ``doctor()`` warns when NumPy or torch was imported first.
 """
 
 from __future__ import annotations
-
-import os
-
-
-def sleep_when_idle() -> bool:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` if unset; True if this call set it."""
-    if "OMP_WAIT_POLICY" in os.environ:
-        return False
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    return True
-
 
 # ----------------------------------------------------------------------------- data parallel
 _pool = None
