@@ -48,22 +48,24 @@ CONV_SHAPES = [(128, 1, 28, 28, 6, 5, 1, 2), (128, 6, 14, 14, 16, 5, 1, 0),
 POOL_BN_SHAPE = (128, 16, 32, 32)
 
 
-def time_interleaved(fns, min_runs: int = 5, budget: float = 6.0) -> list[float]:
-    """Median wall time of each function, the runs interleaved (ours, torch, naive, ours, ...)
-    so that load from other processes falls on all of them alike. Each timed run directly
-    follows an untimed run of the same function, as training steps follow each other: on a
-    virtual machine an idle core is slow to come back (here a conv2d after 0.2 s of idling took
-    twice as long, ours and torch's alike), and the function before would otherwise decide how
-    warm the machine is."""
+def time_interleaved(fns, min_runs: int = 6, budget: float = 6.0, streak: int = 3) -> list[float]:
+    """Median wall time of each function. The functions take turns (ours, torch, naive, ours,
+    ...) so that load from other processes falls on all of them alike, and each turn is a
+    streak of ``streak`` timed runs after an untimed one, as training steps follow each other.
+    Why streaks: what ran just before changes a run's time by up to 2x here, more than the
+    kernels differ (a virtual machine's idle core is slow to come back: a conv2d after 0.2 s
+    of idling took twice as long, ours and torch's alike; and our conv2d right after torch's
+    and the naive baseline's took 7 ms instead of 4)."""
     times: list[list[float]] = [[] for _ in fns]
     start = time.perf_counter()
     while len(times[0]) < min_runs or (time.perf_counter() - start < budget
                                        and len(times[0]) < 15):
         for fn, bucket in zip(fns, times):
             fn()
-            t0 = time.perf_counter()
-            fn()
-            bucket.append(time.perf_counter() - t0)
+            for _ in range(streak):
+                t0 = time.perf_counter()
+                fn()
+                bucket.append(time.perf_counter() - t0)
     return [statistics.median(bucket) for bucket in times]
 
 
@@ -140,8 +142,8 @@ def blas_floor(N, K, L, C_out, rng):
         for _ in range(N):  # same matrices each time: an optimistic floor (cache-warm)
             w @ col_s, col_s @ g_s.T, w_t @ g_s
 
-    return min(time_interleaved([whole], min_runs=3, budget=1.0)[0],
-               time_interleaved([per_sample], min_runs=3, budget=1.0)[0])
+    return min(time_interleaved([whole], min_runs=3, budget=1.0, streak=1)[0],
+               time_interleaved([per_sample], min_runs=3, budget=1.0, streak=1)[0])
 
 
 def pool_case(rng):
