@@ -60,6 +60,11 @@ block is five parallel regions (im2col, GEMMs, col2im), and every region ends wh
 thread does: on a 2-core machine loaded by other jobs, 128 one-sample blocks made conv2d 6-90x
 slower; on an idle one, 32 blocks lose nothing to 128 (benchmarks/bench_kernels.py)."""
 
+PARTS_PER_THREAD = 4
+"""With several CPU threads, a convolution's batch is cut into up to this many parts per
+thread, which the threads take in turn: a thread that starts late (a sleeping core can take
+milliseconds to wake) then takes fewer parts instead of holding the others up."""
+
 KEEP_COLUMNS_MAX_BYTES = 32 * 2**20
 """On the CPU, a batch's columns are kept from forward to backward only up to this size; above
 it backward rebuilds each block. Columns that large have left the caches by backward, and
@@ -105,17 +110,18 @@ def _keeps_columns(K, total_bytes: int) -> bool:
 def _split_batch(K, blocks, N: int, chunk: int) -> list:
     """Run ``blocks(lo, hi)`` over the batch; its results, one per part.
 
-    On CPU kernels with several threads and at least two blocks, the blocks are shared out in
-    contiguous parts, one per thread, and ``K.run_split`` runs each part on its own Python
-    thread with single-threaded Numba and BLAS (why: ``kernels/cpu/threads.py``). Otherwise one
-    part, the whole batch, on this thread."""
+    On CPU kernels with several threads and at least two blocks, the blocks are cut into
+    contiguous parts (up to ``PARTS_PER_THREAD`` per thread) and ``K.run_split`` has the threads
+    take the parts in turn, each running Numba and BLAS single-threaded (why:
+    ``kernels/cpu/threads.py``). Otherwise one part, the whole batch, on this thread."""
     n_blocks = -(-N // chunk)
     threads = getattr(K, "num_threads", None)
-    parts = min(threads() if threads is not None else 1, n_blocks)
-    if parts <= 1 or getattr(K, "run_split", None) is None:
+    threads = threads() if threads is not None else 1
+    if threads <= 1 or n_blocks <= 1 or getattr(K, "run_split", None) is None:
         return [blocks(0, N)]
+    parts = min(n_blocks, threads * PARTS_PER_THREAD)
     bounds = [min(N, (n_blocks * i // parts) * chunk) for i in range(parts + 1)]
-    return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])))
+    return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])), threads)
 
 
 def _im2col_gemm(K, xp, x, geometry):

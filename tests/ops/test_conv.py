@@ -144,8 +144,9 @@ def test_conv2d_block_sizes(monkeypatch):
 
 @pytest.mark.parametrize("keep", [True, False])
 def test_conv2d_split_over_threads_matches_torch(monkeypatch, keep):
-    # 7 blocks of one sample shared out over 3 threads (parts of 2, 2, 3 blocks), columns kept
-    # or rebuilt: forward and every gradient as in one pass
+    # 7 blocks of one sample in parts of 2, 2, 3 blocks (PARTS_PER_THREAD 1, 3 threads), or of
+    # one block each (the default 4 per thread), columns kept or rebuilt: forward and every
+    # gradient as in one pass
     rng = np.random.default_rng(16)
     x = rng.standard_normal((7, 4, 6, 5)).astype(np.float32)
     w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
@@ -156,32 +157,46 @@ def test_conv2d_split_over_threads_matches_torch(monkeypatch, keep):
     calls = []
     run_split = cpu_kernels.run_split
 
-    def spy(fn, ranges):
-        calls.append(ranges)
-        return run_split(fn, ranges)
+    def spy(fn, ranges, threads):
+        calls.append((ranges, threads))
+        return run_split(fn, ranges, threads)
 
     monkeypatch.setattr(cpu_kernels, "run_split", spy)
-    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
-                         lambda x, w, b: TF.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
-                         x, w, b, kind="conv")
-    assert calls and all(r == [(0, 2), (2, 4), (4, 7)] for r in calls)
+    for parts_per_thread, ranges in ((1, [(0, 2), (2, 4), (4, 7)]),
+                                     (4, [(i, i + 1) for i in range(7)])):
+        monkeypatch.setattr(conv_op, "PARTS_PER_THREAD", parts_per_thread)
+        calls.clear()
+        assert_matches_torch(
+            lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
+            lambda x, w, b: TF.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
+            x, w, b, kind="conv")
+        assert calls and all(call == (ranges, 3) for call in calls)
 
 
-def test_run_split_runs_each_range_on_one_thread_with_single_threaded_numba():
+def test_run_split_shares_the_ranges_between_threads_with_single_threaded_numba():
     import threading
 
     import numba
 
     seen = []
+    own = numba.get_num_threads()
 
     def part(lo, hi):
         seen.append((threading.get_ident(), numba.get_num_threads()))
         return hi - lo
 
-    assert cpu_kernels.run_split(part, [(0, 3), (3, 5)]) == [3, 2]
-    assert [threads for _, threads in seen] == [1, 1]
-    assert threading.get_ident() not in {ident for ident, _ in seen}
-    assert cpu_kernels.run_split(part, [(0, 4)]) == [4]  # one range: on this thread
+    ranges = [(0, 3), (3, 5), (5, 9), (9, 10)]
+    assert cpu_kernels.run_split(part, ranges, 2) == [3, 2, 4, 1]  # in the order of ranges
+    assert len(seen) == 4 and {threads for _, threads in seen} == {1}
+    assert numba.get_num_threads() == own  # this thread's count restored
+    assert cpu_kernels.run_split(part, [(0, 4)], 2) == [4]
+
+    def failing(lo, hi):
+        raise RuntimeError(f"part {lo}")
+
+    with pytest.raises(RuntimeError, match="part"):
+        cpu_kernels.run_split(failing, ranges, 2)
+    assert numba.get_num_threads() == own
 
 
 def test_conv2d_keeps_columns_up_to_the_cpu_limit(monkeypatch):

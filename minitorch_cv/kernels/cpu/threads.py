@@ -15,6 +15,8 @@ the package imports NumPy, and ``doctor()`` warns when NumPy or torch was import
 
 from __future__ import annotations
 
+import contextlib
+
 # ----------------------------------------------------------------------------- data parallel
 _pool = None
 _pool_size = 0
@@ -34,42 +36,56 @@ def _blas_controller():
     return _blas or None
 
 
-def _one_thread_each(fn, lo, hi):
-    import numba  # noqa: PLC0415
-
-    numba.set_num_threads(1)  # thread-local: this worker's Numba loops run on it alone
-    return fn(lo, hi)
-
-
-def run_split(fn, ranges):
-    """``[fn(lo, hi) for lo, hi in ranges]``, each range on its own Python thread, with Numba
-    and BLAS single-threaded inside; used by ``ops/conv.py`` when the kernels run on several
-    threads.
+def run_split(fn, ranges, threads: int) -> list:
+    """``[fn(lo, hi) for lo, hi in ranges]``, computed by ``threads`` Python threads (this one
+    and ``threads - 1`` helpers) that take the ranges in turn, with Numba and BLAS
+    single-threaded inside; used by ``ops/conv.py`` when the kernels run on several threads.
 
     Why: a convolution alternates Numba loops (im2col, col2im) with BLAS GEMMs, block by block.
     Run with both libraries multi-threaded, every switch hands the cores from one thread pool to
     the other: a passive pool's threads sleep and must be woken, and BLAS's threads keep
     spinning after a GEMM while Numba's wait for the core (a Numba loop right after a GEMM ran
-    at one-thread speed on 2 cores). Two independent single-threaded pipelines on halves of the
-    batch never hand over: conv2d forward+backward 1.2-1.7x faster on 2 cores than one pipeline
-    on 2 threads (benchmarks/bench_kernels.py). The kernels release the GIL (``nogil=True``),
-    and so does NumPy's matmul.
+    at one-thread speed on 2 cores). Independent single-threaded pipelines on parts of the batch
+    never hand over: conv2d forward+backward 1.2-1.7x faster on 2 cores than one pipeline on 2
+    threads (benchmarks/bench_kernels.py). The kernels release the GIL (``nogil=True``), and so
+    does NumPy's matmul.
+
+    Why more ranges than threads, taken in turn, with this thread working too: a sleeping
+    helper can take milliseconds to wake (a virtual machine's idle core); with one range per
+    thread, an awake thread finished its own range and then waited, or took the late helper's
+    range too, and the convolution ran at one-thread speed (7-9 ms instead of 4).
 
     BLAS is limited to one thread for the whole process while the ranges run (threadpoolctl),
-    and restored after.
+    and restored after; this thread's Numba thread count is restored too.
     """
+    import numba  # noqa: PLC0415
+
     global _pool, _pool_size
-    if len(ranges) == 1:
-        return [fn(*ranges[0])]
-    if _pool_size < len(ranges):
+    results = [None] * len(ranges)
+    order = iter(range(len(ranges)))  # next() on it is atomic under the GIL
+
+    def drain():
+        numba.set_num_threads(1)  # thread-local: only this thread's Numba loops
+        for i in iter(lambda: next(order, None), None):
+            results[i] = fn(*ranges[i])
+
+    helpers = min(threads, len(ranges)) - 1
+    if helpers > 0 and _pool_size < helpers:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-        _pool = ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="minitorch_cv")
-        _pool_size = len(ranges)
+        _pool = ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="minitorch_cv")
+        _pool_size = helpers
     blas = _blas_controller()
-    if blas is None:
-        futures = [_pool.submit(_one_thread_each, fn, lo, hi) for lo, hi in ranges]
-        return [f.result() for f in futures]
-    with blas.limit(limits=1):
-        futures = [_pool.submit(_one_thread_each, fn, lo, hi) for lo, hi in ranges]
-        return [f.result() for f in futures]
+    limit = blas.limit(limits=1) if blas is not None and helpers > 0 else contextlib.nullcontext()
+    own = numba.get_num_threads()
+    with limit:
+        futures = [_pool.submit(drain) for _ in range(helpers)]
+        try:
+            drain()
+        finally:
+            numba.set_num_threads(own)
+            for future in futures:
+                future.exception()  # wait for every helper before BLAS is restored
+    for future in futures:
+        future.result()  # a helper's exception, raised here
+    return results
