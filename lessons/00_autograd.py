@@ -15,8 +15,11 @@ Run: python lessons/00_autograd.py [--smoke] [--out DIR]
 # so that derivatives can flow back. We start with scalars.
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import viz

@@ -14,8 +14,11 @@ Run: python lessons/01_losses.py [--smoke] [--out DIR]
 # %%
 import math
 
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F

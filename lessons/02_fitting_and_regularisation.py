@@ -13,8 +13,11 @@ Run: python lessons/02_fitting_and_regularisation.py [--smoke] [--data-dir DIR] 
 # # 02 Fitting and regularisation
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import curves, fit, lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import nn, optim, viz

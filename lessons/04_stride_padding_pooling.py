@@ -13,8 +13,11 @@ Run: python lessons/04_stride_padding_pooling.py [--smoke] [--data-dir DIR] [--o
 # # 04 Stride, padding, pooling
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F

@@ -12,8 +12,11 @@ Run: python lessons/05_invariance_and_augmentation.py [--smoke] [--data-dir DIR]
 # # 05 Invariance and augmentation
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import fit, lesson_setup, predict
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F

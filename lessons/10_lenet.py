@@ -14,8 +14,11 @@ Full MNIST result: python lessons/10_lenet.py --data-dir DIR --epochs 8 --forms 
 # # 10 LeNet-5: 1998 vs modern
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, curves, fit, lesson_setup, predict
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, optim, viz

@@ -12,8 +12,11 @@ Run: python lessons/13_nin.py [--smoke] [--data-dir DIR] [--epochs N] [--out DIR
 # # 13 Network in Network
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, curves, lesson_setup, train_small_variant
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, nn, viz

@@ -14,8 +14,11 @@ Run: python lessons/15_resnet.py [--smoke] [--data-dir DIR] [--epochs N] [--out 
 # # 15 ResNet and the degradation experiment
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, fit, lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, nn, optim, viz

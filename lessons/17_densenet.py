@@ -13,8 +13,11 @@ Run: python lessons/17_densenet.py [--smoke] [--data-dir DIR] [--epochs N] [--ou
 # # 17 DenseNet
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, viz

@@ -12,8 +12,11 @@ Run: python lessons/18_resnext.py [--smoke] [--data-dir DIR] [--epochs N] [--out
 # # 18 ResNeXt
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F

@@ -15,8 +15,11 @@ Run: python lessons/21_transfer_learning.py [--smoke] [--data-dir DIR] [--epochs
 # %%
 import copy
 
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, fit, lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import nn, optim, viz

@@ -13,8 +13,11 @@ Run: python lessons/22_ensembles_and_swa.py [--smoke] [--data-dir DIR] [--epochs
 # # 22 Ensembles and SWA
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import evaluate, fit, lesson_setup, predict
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import nn, optim, viz

@@ -12,8 +12,11 @@ Run: python lessons/23_metrics.py [--smoke] [--data-dir DIR] [--epochs N] [--out
 # # 23 Metrics
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import fit, lesson_setup, predict
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, optim, viz

@@ -16,8 +16,11 @@ Run: python lessons/24_hyperparameter_search.py [--smoke] [--data-dir DIR] [--ou
 import importlib.util
 import itertools
 
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import lesson_setup
+
+# isort: split
+import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import nn, optim, viz

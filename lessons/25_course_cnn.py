@@ -13,8 +13,11 @@ Run: python lessons/25_course_cnn.py [--smoke] [--data-dir DIR] [--epochs N] [--
 # # 25 The course CNN with the Trainer
 
 # %%
-import numpy as np
+# _common first: it loads minitorch_cv, whose thread settings must precede NumPy
 from _common import count_parameters, lesson_setup, predict
+
+# isort: split
+import numpy as np
 
 from minitorch_cv import nn, optim, viz
 from minitorch_cv.data import DataLoader, TensorDataset

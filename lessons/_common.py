@@ -18,12 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 if importlib.util.find_spec("minitorch_cv") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import minitorch_cv as mt  # noqa: E402
+# minitorch_cv before NumPy: it sets thread-pool settings that NumPy's OpenBLAS reads when it
+# loads (minitorch_cv/_early.py); lessons import this module first for the same reason
+import minitorch_cv as mt  # noqa: E402, I001
+
+import numpy as np  # noqa: E402
 import minitorch_cv.functional as F  # noqa: E402
 from minitorch_cv.lessons_runner import Lesson, lesson_setup  # noqa: E402
 

@@ -61,3 +61,20 @@ def test_lesson_smoke(name, tmp_path):
 def test_every_lesson_has_a_companion_page():
     missing = [n for n in LESSONS if not (REPO / "docs" / "lessons" / f"{n}.md").is_file()]
     assert not missing, f"docs/lessons/ pages missing for {missing}"
+
+
+def test_lessons_load_minitorch_cv_before_numpy():
+    # minitorch_cv/_early.py's thread settings only work if NumPy starts OpenBLAS after them:
+    # every lesson imports _common (which imports minitorch_cv first) before NumPy, and then
+    # no setting is late
+    for name in LESSONS:
+        text = lesson_path(name).read_text()
+        common, numpy = text.find("from _common import"), text.find("import numpy")
+        assert common >= 0 and (numpy < 0 or common < numpy), name
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    done = subprocess.run(
+        [sys.executable, "-c", "import _common, numpy; from minitorch_cv import _early; "
+         "assert _early.late_settings() == [], _early.late_settings()"],
+        cwd=REPO / "lessons", env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
