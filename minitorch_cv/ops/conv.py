@@ -54,12 +54,6 @@ writes a block that the GEMM reads while it is still in the L2 cache. 1 MiB meas
 1, 2 and 4 MiB on a 1 MiB-L2 core and as good as 2 MiB on a 2 MiB-L2 core; a smaller L2 may
 prefer less."""
 
-MAX_PARALLEL_BLOCKS = 32
-"""Most blocks one CPU convolution is cut into when the kernels run on several threads. Each
-block is five parallel regions (im2col, GEMMs, col2im), and every region ends when the slowest
-thread does: on a 2-core machine loaded by other jobs, 128 one-sample blocks made conv2d 6-90x
-slower; on an idle one, 32 blocks lose nothing to 128 (benchmarks/bench_kernels.py)."""
-
 PARTS_PER_THREAD = 4
 """With several CPU threads, a convolution's batch is cut into up to this many parts per
 thread, which the threads take in turn: a thread that starts late (a sleeping core can take

@@ -52,8 +52,8 @@ def _check_fits(H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
 
 
 def num_threads() -> int:
-    """Threads the kernels run on now (``numba.get_num_threads()``). CPU-only extra:
-    ``ops/conv.py`` builds columns in cache-sized blocks only when this is 1."""
+    """Threads the kernels run on now (``numba.get_num_threads()``). CPU-only extra: with more
+    than one, ``ops/conv.py`` shares a batch's blocks out over threads (``run_split``)."""
     return get_num_threads()
 
 

@@ -73,6 +73,8 @@ def run_split(fn, ranges, threads: int) -> list:
     if helpers > 0 and _pool_size < helpers:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
+        if _pool is not None:
+            _pool.shutdown(wait=False)  # a smaller pool, replaced: let its threads end
         _pool = ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="minitorch_cv")
         _pool_size = helpers
     blas = _blas_controller()
