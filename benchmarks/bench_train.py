@@ -66,7 +66,7 @@ def maxrss_mb() -> float:
 
 def load_weights(torch_model: tnn.Module, ours) -> None:
     """Copy our state_dict into a torch model with the same module names."""
-    state = {k: torch.from_numpy(np.array(v.data if hasattr(v, "data") else v))
+    state = {k: torch.from_numpy(np.array(v.array if hasattr(v, "array") else v))
              for k, v in ours.state_dict().items()}
     torch_model.load_state_dict(state)
 
@@ -137,7 +137,7 @@ def lenet_epoch(root: str, lines: list[str]) -> None:
     def ours_accuracy():
         ours.eval()
         with mt.no_grad():
-            hits = sum(int((ours(mt.Tensor(x_test[i:i + 1000])).data.argmax(1)
+            hits = sum(int((ours(mt.Tensor(x_test[i:i + 1000])).array.argmax(1)
                             == y_test[i:i + 1000]).sum()) for i in range(0, len(x_test), 1000))
         ours.train()
         return hits / len(x_test)
@@ -248,7 +248,7 @@ def resnet_step(lines: list[str], min_steps: int, budget: float) -> None:
         ours_opt.zero_grad()
         loss.backward()
         ours_opt.step()
-        return float(loss.data)
+        return float(loss.array)
 
     def torch_step():
         loss = tnn.functional.cross_entropy(theirs(xt), yt)

@@ -26,7 +26,7 @@ def _size(size) -> tuple[int, ...]:
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (as ``torch.tensor``)."""
     if isinstance(data, Tensor):
-        data = data.detach().data
+        data = data.detach().array
     if hasattr(data, "copy"):
         data = data.copy()
     return Tensor(data, requires_grad=requires_grad, device=device, dtype=dtype)

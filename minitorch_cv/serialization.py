@@ -83,7 +83,7 @@ class _Flattener:
     def visit(self, obj, path: tuple = ()):
         where = ".".join(str(k) for k in path) or "<top level>"
         if isinstance(obj, Tensor):
-            return self._array(backend.to_numpy(obj.data), path, "tensor")
+            return self._array(backend.to_numpy(obj.array), path, "tensor")
         if isinstance(obj, np.ndarray):
             return self._array(obj, path, "ndarray")
         if isinstance(obj, np.generic):
@@ -330,7 +330,7 @@ def load(path, device: str = "cpu", map_location: str | None = None):
 
 def _to_device(obj, device: str):
     if isinstance(obj, Tensor):
-        return Tensor._wrap(backend.move_array(obj.data, device), device)
+        return Tensor._wrap(backend.move_array(obj.array, device), device)
     if isinstance(obj, (list, tuple)):
         return type(obj)(_to_device(v, device) for v in obj)
     if isinstance(obj, dict):

@@ -41,7 +41,7 @@ def _assert_equal(a, b, where="obj"):
     assert type(a) is type(b) or (isinstance(a, mt.Tensor) and isinstance(b, mt.Tensor)), where
     if isinstance(a, mt.Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape, where
-        np.testing.assert_array_equal(a.data, b.data, err_msg=where)
+        np.testing.assert_array_equal(a.array, b.array, err_msg=where)
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and a.shape == b.shape, where
         np.testing.assert_array_equal(a, b, err_msg=where)
@@ -83,7 +83,7 @@ def test_pytorch_reads_our_weights_and_we_read_theirs(tmp_path):
     reference = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4),
                                     torch.nn.Flatten(), torch.nn.Linear(4, 2))
     reference.load_state_dict(theirs)
-    np.testing.assert_array_equal(reference[0].weight.detach().numpy(), model[0].weight.data)
+    np.testing.assert_array_equal(reference[0].weight.detach().numpy(), model[0].weight.array)
     torch_path = tmp_path / "torch.safetensors"
     save_file(reference.state_dict(), str(torch_path))
     loaded = mt.load(torch_path)
@@ -253,7 +253,7 @@ def test_load_to_device_and_parameters_become_tensors(tmp_path):
     back = mt.load(path, device="cuda-sim")
     assert back["p"].device == "cuda-sim" and not back["p"].requires_grad
     assert mt.load(path, map_location="cuda-sim")["p"].device == "cuda-sim"
-    np.testing.assert_array_equal(back["p"].data, p.data)
+    np.testing.assert_array_equal(back["p"].array, p.array)
 
 
 def test_training_resume_from_checkpoint_is_bit_identical(tmp_path):

@@ -98,13 +98,13 @@ def test_summary_has_no_side_effects_and_counts_frozen_and_shared_parameters():
                           nn.Flatten(), shared, nn.ReLU(), shared)
     model[0].requires_grad_(False)
     model.train()
-    running = model[1].running_mean.data.copy()
+    running = model[1].running_mean.array.copy()
     mt.manual_seed(5)
     expected_next = mt.rand(3).numpy()
     mt.manual_seed(5)
     s = mt.summary(model, (4, 3, 6, 6))
     np.testing.assert_array_equal(mt.rand(3).numpy(), expected_next)  # global stream untouched
-    np.testing.assert_array_equal(model[1].running_mean.data, running)
+    np.testing.assert_array_equal(model[1].running_mean.array, running)
     assert model.training and all(not h for h in (model[1]._forward_hooks,
                                                     model[1]._forward_pre_hooks))
     conv, bn, lin = 3 * 8 * 9 + 8, 16, 8 * 8 + 8

@@ -132,7 +132,7 @@ class Function:
         ctx = Context(cls, device, tensors[0].xp)
         needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
         ctx.needs_input_grad = needs
-        arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        arrays = [t.array if isinstance(t, Tensor) else t for t in inputs]
         raw = cls.forward(ctx, *arrays, **params)
         extra = ()
         if isinstance(raw, tuple):
@@ -161,6 +161,6 @@ def _remember_versions(ctx: Context, inputs, out) -> None:
     candidates = [t for t in inputs if isinstance(t, Tensor)] + [out]
     for saved in ctx.saved_tensors:
         for t in candidates:
-            if saved is t.data:
+            if saved is t.array:
                 ctx._saved_versions.append((t._version_counter, t._version_counter[0], t.shape))
                 break

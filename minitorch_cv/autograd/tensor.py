@@ -2,8 +2,9 @@
 
 Differences from torch, on purpose:
 
-- ``t.data`` is the raw ``numpy.ndarray`` / ``cupy.ndarray``, not a Tensor (``t.numpy()``
-  copies to a host array). ``t.grad`` is a Tensor, as in torch.
+- ``t.data`` is, as in torch, a Tensor that shares memory with ``t`` and has no gradient
+  (changes through it are not seen by autograd). The raw ``numpy.ndarray`` / ``cupy.ndarray``
+  is ``t.array`` (``t.numpy()`` copies to a host array). ``t.grad`` is a Tensor, as in torch.
 - Dtypes are NumPy dtypes (``minitorch_cv.float32 is numpy.dtype('float32')``).
 - In-place ops (``add_``, ``mul_``, ``zero_``, ``x[i] = v``, ...) are not differentiable: on a
   tensor that requires grad they raise unless called under ``no_grad()`` (what optimizers and
@@ -57,7 +58,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False, device: str | None = None, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         if device is None:
             device = backend.device_of_array(data)
         device = backend.check_device(device)
@@ -73,7 +74,7 @@ class Tensor:
         self._init(array, device, requires_grad)
 
     def _init(self, array, device: str, requires_grad: bool) -> None:
-        self.data = array
+        self.array = array
         self.device = device
         self.grad: Tensor | None = None
         self.grad_fn = None
@@ -92,20 +93,44 @@ class Tensor:
 
     # ------------------------------------------------------------------ properties
     @property
+    def data(self) -> Tensor:
+        """This tensor's values as a Tensor that shares memory and has no gradient (as torch).
+
+        Changes made through it (``p.data.mul_(0.9)``, ``moving_mean.data = ...``) are not
+        recorded by autograd and do not bump this tensor's version counter: it is torch's
+        "unsafe" escape hatch. Prefer ``detach()`` (version-checked) or ``no_grad()``. The raw
+        NumPy/CuPy array is ``.array``.
+        """
+        return Tensor._wrap(self.array, self.device)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigned data must be a Tensor (as in torch), got "
+                            f"{type(value).__name__}; wrap it with minitorch_cv.tensor(...)")
+        if value.device != self.device:
+            raise RuntimeError(f"assigned data is on {value.device} but the tensor is on "
+                               f"{self.device}; move it first with .to({self.device!r})")
+        if self.requires_grad and value.dtype.kind != "f":
+            raise RuntimeError(f"data of dtype {value.dtype} cannot be assigned to a tensor "
+                               f"that requires grad; convert it first with .float()")
+        self.array = value.array
+
+    @property
     def xp(self):
         return backend.array_module_for(self.device)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -126,7 +151,7 @@ class Tensor:
         return self.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -134,7 +159,7 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(backend.to_numpy(self.data), separator=", ", precision=4)
+        body = np.array2string(backend.to_numpy(self.array), separator=", ", precision=4)
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
@@ -151,16 +176,16 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use "
                                "tensor.detach().numpy()")
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{self.shape}")
-        return backend.to_numpy(self.data).reshape(()).item()
+        return backend.to_numpy(self.array).reshape(()).item()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -169,7 +194,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError("the truth value of a tensor with more than one element is "
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
@@ -183,7 +208,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, as in torch)."""
-        t = Tensor._wrap(self.data, self.device)
+        t = Tensor._wrap(self.array, self.device)
         t._version_counter = self._version_counter
         return t
 
@@ -265,7 +290,7 @@ class Tensor:
             # copy: an op may hand the same array to several inputs
             self.grad = Tensor._wrap(grad_array.copy(), self.device)
         else:
-            self.grad = Tensor._wrap(self.grad.data + grad_array, self.device)
+            self.grad = Tensor._wrap(self.grad.array + grad_array, self.device)
 
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (as ``torch.Tensor.backward``).
@@ -282,13 +307,13 @@ class Tensor:
                                "differentiate. Set requires_grad=True on the inputs (leaves) "
                                "before computing it, outside no_grad()")
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(f"backward() without a gradient needs a scalar output, this "
                                    f"one has shape {self.shape}; reduce it first (loss.sum() or "
                                    f"loss.mean()) or pass gradient=<tensor of shape {self.shape}>")
-            grad = self.xp.ones_like(self.data)
+            grad = self.xp.ones_like(self.array)
         else:
-            grad = gradient.data if isinstance(gradient, Tensor) else self.xp.asarray(gradient)
+            grad = gradient.array if isinstance(gradient, Tensor) else self.xp.asarray(gradient)
             if tuple(grad.shape) != self.shape:
                 raise RuntimeError(f"gradient has shape {tuple(grad.shape)} but the tensor has "
                                    f"shape {self.shape}; they must match")
@@ -307,7 +332,7 @@ class Tensor:
     def _set_data(self, array, op: str) -> Tensor:
         self._check_inplace(op)
         xp = self.xp
-        xp.copyto(self.data, xp.asarray(array).astype(self.dtype, copy=False), casting="unsafe")
+        xp.copyto(self.array, xp.asarray(array).astype(self.dtype, copy=False), casting="unsafe")
         self._version_counter[0] += 1
         return self
 
@@ -315,32 +340,32 @@ class Tensor:
         if isinstance(other, Tensor):
             if other.device != self.device:
                 raise RuntimeError(f"expected both tensors on {self.device}, got {other.device}")
-            return other.data
+            return other.array
         return other
 
     def add_(self, other, alpha=1) -> Tensor:
-        return self._set_data(self.data + alpha * self._operand_array(other), "add_")
+        return self._set_data(self.array + alpha * self._operand_array(other), "add_")
 
     def sub_(self, other, alpha=1) -> Tensor:
-        return self._set_data(self.data - alpha * self._operand_array(other), "sub_")
+        return self._set_data(self.array - alpha * self._operand_array(other), "sub_")
 
     def mul_(self, other) -> Tensor:
-        return self._set_data(self.data * self._operand_array(other), "mul_")
+        return self._set_data(self.array * self._operand_array(other), "mul_")
 
     def div_(self, other) -> Tensor:
-        return self._set_data(self.data / self._operand_array(other), "div_")
+        return self._set_data(self.array / self._operand_array(other), "div_")
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 (torch's names)
-        return self._set_data(self.xp.clip(self.data, min, max), "clamp_")
+        return self._set_data(self.xp.clip(self.array, min, max), "clamp_")
 
     def fill_(self, value) -> Tensor:
-        return self._set_data(self.xp.full_like(self.data, self._operand_array(value)), "fill_")
+        return self._set_data(self.xp.full_like(self.array, self._operand_array(value)), "fill_")
 
     def zero_(self) -> Tensor:
-        return self._set_data(self.xp.zeros_like(self.data), "zero_")
+        return self._set_data(self.xp.zeros_like(self.array), "zero_")
 
     def copy_(self, src) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else src
+        src = src.array if isinstance(src, Tensor) else src
         src = backend.move_array(src, self.device)
         return self._set_data(self.xp.broadcast_to(src, self.shape), "copy_")
 
@@ -356,8 +381,8 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__")
-        index = index.data if isinstance(index, Tensor) else index
-        self.data[index] = self._operand_array(value)
+        index = index.array if isinstance(index, Tensor) else index
+        self.array[index] = self._operand_array(value)
         self._version_counter[0] += 1
 
     def __iadd__(self, other):

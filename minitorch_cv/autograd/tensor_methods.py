@@ -17,8 +17,8 @@ def _reflected(fn):
 def _compare(op):
     def method(self, other):
         a, b = api._promote(self, other)
-        a_data = a.data if isinstance(a, Tensor) else a
-        b_data = b.data if isinstance(b, Tensor) else b
+        a_data = a.array if isinstance(a, Tensor) else a
+        b_data = b.array if isinstance(b, Tensor) else b
         return Tensor._wrap(op(a_data, b_data), self.device)
 
     return method
@@ -60,15 +60,15 @@ def _view_as(self, other):
 
 
 def _eq_all(self, other) -> bool:
-    return bool((self == other).data.all())
+    return bool((self == other).array.all())
 
 
 def _any(self):
-    return Tensor._wrap(self.xp.asarray(self.data.any()), self.device)
+    return Tensor._wrap(self.xp.asarray(self.array.any()), self.device)
 
 
 def _all(self):
-    return Tensor._wrap(self.xp.asarray(self.data.all()), self.device)
+    return Tensor._wrap(self.xp.asarray(self.array.all()), self.device)
 
 
 Tensor.expand_as = _expand_as

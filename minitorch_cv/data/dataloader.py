@@ -53,7 +53,7 @@ def default_collate(samples: list):
             raise ValueError("every sample in a batch must have the same number of fields")
         return type(first)(default_collate(list(field)) for field in zip(*samples))
     if isinstance(first, Tensor):
-        return Tensor(first.xp.stack([s.data for s in samples]))
+        return Tensor(first.xp.stack([s.array for s in samples]))
     if isinstance(first, (bool, int, float, np.generic)) or getattr(first, "ndim", None) == 0:
         return _to_tensor(np.asarray(samples), per_sample_ndim=0)
     if hasattr(first, "shape"):

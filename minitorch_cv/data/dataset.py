@@ -30,7 +30,7 @@ class Dataset:
 def _as_array(data):
     """The raw array of a Tensor, or ``np.asarray`` of anything else."""
     if isinstance(data, Tensor):
-        return data.data
+        return data.array
     return np.asarray(data)
 
 

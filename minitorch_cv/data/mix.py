@@ -41,8 +41,8 @@ def _unwrap(x, y):
     is_tensor = isinstance(x, Tensor)
     if is_tensor and x.device != "cpu":
         raise ValueError("mixup/cutmix work on host arrays: mix before moving the batch to the GPU")
-    x_array = x.data if is_tensor else np.asarray(x)
-    y_array = y.data if isinstance(y, Tensor) else np.asarray(y)
+    x_array = x.array if is_tensor else np.asarray(x)
+    y_array = y.array if isinstance(y, Tensor) else np.asarray(y)
     return is_tensor, x_array, y_array
 
 

@@ -53,7 +53,7 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, name: str):
     if target.shape != expected:
         raise ValueError(f"{name}: class-index target must have shape {expected} for input of "
                          f"shape {input.shape}, got {target.shape}")
-    flat = target.data.reshape(-1).astype(np.int64)
+    flat = target.array.reshape(-1).astype(np.int64)
     keep = flat != ignore_index
     bad = keep & ((flat < 0) | (flat >= num_classes))
     if bad.any():
@@ -95,7 +95,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         if weight.shape != (input.shape[1],):
             raise ValueError(f"nll_loss: weight must have shape ({input.shape[1]},), got "
                              f"{weight.shape}")
-        weights = weights * weight.data[flat_target]
+        weights = weights * weight.array[flat_target]
     weights = Tensor._wrap(weights, input.device)
     losses = -(picked * weights)
     if reduction == "none":
@@ -147,7 +147,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     elif reduction == "sum":
         smooth = api.sum(smooth)
     elif weight is not None:
-        smooth = api.sum(smooth) / float(weight.data[flat_target[keep]].sum())
+        smooth = api.sum(smooth) / float(weight.array[flat_target[keep]].sum())
     else:
         smooth = api.sum(smooth) / float(keep.sum())
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / num_classes)
@@ -210,7 +210,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal the "
                          f"input shape {input.shape}")
-    data = input.data
+    data = input.array
     if bool(((data < 0) | (data > 1)).any()):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and "
                            "1 (pass logits to binary_cross_entropy_with_logits instead)")

@@ -54,7 +54,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False (evaluation normalises with them)")
-        return BatchNormEval.apply(x, weight, bias, running_mean.data, running_var.data,
+        return BatchNormEval.apply(x, weight, bias, running_mean.array, running_var.array,
                                    eps=eps)
     M = x.numel() // C
     if M <= 1:
@@ -71,9 +71,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
             factor = float(momentum)
         with no_grad():
             if running_mean is not None:
-                running_mean.mul_(1.0 - factor).add_(mean.data * factor)
+                running_mean.mul_(1.0 - factor).add_(mean.array * factor)
             if running_var is not None:
-                running_var.mul_(1.0 - factor).add_(var.data * (factor * M / (M - 1)))
+                running_var.mul_(1.0 - factor).add_(var.array * (factor * M / (M - 1)))
     return y
 
 

@@ -226,7 +226,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad = Tensor._wrap(param.xp.zeros_like(param.grad.data), param.device)
+                param.grad = Tensor._wrap(param.xp.zeros_like(param.grad.array), param.device)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first), then on ``self``; as torch."""
@@ -244,13 +244,13 @@ class Module:
         device, dtype = parse_to(args, kwargs)
 
         def convert(t: Tensor) -> None:
-            array = t.data
+            array = t.array
             if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
                 array = array.astype(dtype)
             if device is not None and device != t.device:
                 array = backend.move_array(array, device)
-            if array is not t.data:
-                t.data = array
+            if array is not t.array:
+                t.array = array
                 t._version_counter[0] += 1
             if device is not None:
                 t.device = device
@@ -312,7 +312,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value.array if isinstance(value, Tensor) else np.asarray(value)
             if tuple(array.shape) != target.shape:
                 mismatched.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{tuple(array.shape)} from checkpoint, the shape in current "

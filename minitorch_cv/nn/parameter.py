@@ -18,7 +18,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
-            data = Tensor([]).data
+            data = Tensor([]).array
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -27,9 +27,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        copied = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        copied = Parameter(self.array.copy(), requires_grad=self.requires_grad)
         if self.grad is not None:
-            copied.grad = Tensor._wrap(self.grad.data.copy(), self.device)
+            copied.grad = Tensor._wrap(self.grad.array.copy(), self.device)
         copied.device = self.device
         memo[id(self)] = copied
         return copied

@@ -73,7 +73,7 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     a, b = _promote(a, b)
     return E.Where.apply(cond, a, b)
 
@@ -148,7 +148,7 @@ def min(a, dim=None, keepdim=False):  # noqa: A001
 
 
 def argmax(a, dim=None, keepdim=False):
-    data = a.data
+    data = a.array
     if dim is None:
         return Tensor._wrap(a.xp.asarray(data.argmax(), dtype="int64"), a.device)
     idx = data.argmax(axis=dim)
@@ -222,9 +222,9 @@ def expand(a, *shape):
 
 def getitem(a, index):
     if isinstance(index, Tensor):
-        index = index.data
+        index = index.array
     elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i.array if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, list):
         index = a.xp.asarray(index)
     return V.GetItem.apply(a, index=index)

@@ -51,10 +51,10 @@ class Adam(Optimizer):
                     step = state["step"]
                     if weight_decay != 0:
                         if group["decoupled_weight_decay"]:
-                            p.data *= 1 - lr * weight_decay
+                            p.array *= 1 - lr * weight_decay
                         else:
-                            grad = grad + weight_decay * p.data
-                    exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                            grad = grad + weight_decay * p.array
+                    exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                     exp_avg += (1 - beta1) * (grad - exp_avg)
                     exp_avg_sq *= beta2
                     exp_avg_sq += (1 - beta2) * grad * grad
@@ -62,11 +62,11 @@ class Adam(Optimizer):
                     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
                     xp = p.xp
                     if group["amsgrad"]:
-                        max_sq = state["max_exp_avg_sq"].data
+                        max_sq = state["max_exp_avg_sq"].array
                         xp.maximum(max_sq, exp_avg_sq, out=max_sq)
                         denom = xp.sqrt(max_sq) / bias_correction2_sqrt + eps
                     else:
                         denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-                    p.data -= (lr / bias_correction1) * (exp_avg / denom)
+                    p.array -= (lr / bias_correction1) * (exp_avg / denom)
                     p._version_counter[0] += 1
         return loss

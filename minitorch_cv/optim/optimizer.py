@@ -1,7 +1,7 @@
 """``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, state dicts (as torch).
 
 Subclasses write only ``step()``: a loop over ``param_groups`` and their parameters that
-updates ``p.data`` (the raw array) in place, so the update rule reads as the paper's formula.
+updates ``p.array`` (the raw array) in place, so the update rule reads as the paper's formula.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(p.xp.zeros_like(p.grad.data), p.device)
+                    p.grad = Tensor._wrap(p.xp.zeros_like(p.grad.array), p.device)
 
     @staticmethod
     def _gradients(group):
@@ -86,7 +86,7 @@ class Optimizer:
         the gradient is negated when the group maximizes. The loop every ``step`` starts with."""
         for p in group["params"]:
             if p.grad is not None:
-                yield p, (-p.grad.data if group["maximize"] else p.grad.data)
+                yield p, (-p.grad.array if group["maximize"] else p.grad.array)
 
     def step(self, closure=None):
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
@@ -118,7 +118,7 @@ class Optimizer:
         state = {}
         for p, values in self.state.items():
             state[index_of[id(p)]] = {
-                k: (Tensor(v.data.copy(), device=v.device) if isinstance(v, Tensor)
+                k: (Tensor(v.array.copy(), device=v.device) if isinstance(v, Tensor)
                     else copy.deepcopy(v))
                 for k, v in values.items()
             }
@@ -152,7 +152,7 @@ class Optimizer:
             return float(value.item() if isinstance(value, Tensor) else value)
         if isinstance(value, Tensor) or isinstance(value, np.ndarray) or hasattr(value,
                                                                                  "__array__"):
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value.array if isinstance(value, Tensor) else np.asarray(value)
             array = array.astype(p.dtype) if array.dtype.kind == "f" else array
             return Tensor(array.copy(), device=p.device)
         return copy.deepcopy(value)
@@ -169,4 +169,4 @@ class Optimizer:
 
 def _state_buffer(p: Parameter) -> Tensor:
     """A zero Tensor shaped like ``p`` for optimizer state (momentum, moments)."""
-    return Tensor._wrap(p.xp.zeros_like(p.data), p.device)
+    return Tensor._wrap(p.xp.zeros_like(p.array), p.device)

@@ -45,23 +45,23 @@ class RMSprop(Optimizer):
                             state["grad_avg"] = _state_buffer(p)
                     state["step"] += 1
                     if group["weight_decay"] != 0:
-                        grad = grad + group["weight_decay"] * p.data
-                    square_avg = state["square_avg"].data
+                        grad = grad + group["weight_decay"] * p.array
+                    square_avg = state["square_avg"].array
                     square_avg *= alpha
                     square_avg += (1 - alpha) * grad * grad
                     if group["centered"]:
-                        grad_avg = state["grad_avg"].data
+                        grad_avg = state["grad_avg"].array
                         grad_avg += (1 - alpha) * (grad - grad_avg)
                         avg = p.xp.sqrt(square_avg - grad_avg * grad_avg)
                     else:
                         avg = p.xp.sqrt(square_avg)
                     avg += eps
                     if momentum > 0:
-                        buf = state["momentum_buffer"].data
+                        buf = state["momentum_buffer"].array
                         buf *= momentum
                         buf += grad / avg
-                        p.data -= lr * buf
+                        p.array -= lr * buf
                     else:
-                        p.data -= lr * (grad / avg)
+                        p.array -= lr * (grad / avg)
                     p._version_counter[0] += 1
         return loss

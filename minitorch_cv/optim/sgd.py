@@ -39,16 +39,16 @@ class SGD(Optimizer):
                 lr, momentum = group["lr"], group["momentum"]
                 for p, grad in self._gradients(group):
                     if group["weight_decay"] != 0:
-                        grad = grad + group["weight_decay"] * p.data
+                        grad = grad + group["weight_decay"] * p.array
                     if momentum != 0:
                         state = self.state.setdefault(p, {})
                         buf = state.get("momentum_buffer")
                         if buf is None:
                             buf = state["momentum_buffer"] = Tensor._wrap(grad.copy(), p.device)
                         else:
-                            buf.data *= momentum
-                            buf.data += (1 - group["dampening"]) * grad
-                        grad = grad + momentum * buf.data if group["nesterov"] else buf.data
-                    p.data -= lr * grad
+                            buf.array *= momentum
+                            buf.array += (1 - group["dampening"]) * grad
+                        grad = grad + momentum * buf.array if group["nesterov"] else buf.array
+                    p.array -= lr * grad
                     p._version_counter[0] += 1
         return loss

@@ -100,7 +100,7 @@ class AveragedModel(Module):
     def _int_average(averaged: Tensor, current: Tensor, n_averaged: int):
         # integer buffers (num_batches_tracked) with use_buffers: torch computes the float
         # mean and copies it back, truncating
-        return averaged.data + (current.data - averaged.data) / (n_averaged + 1)
+        return averaged.array + (current.array - averaged.array) / (n_averaged + 1)
 
 
 def update_bn(loader: Iterable, model: Module, device: str | None = None) -> None:

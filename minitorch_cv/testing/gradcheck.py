@@ -62,18 +62,18 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
         inputs[i].grad = None
     out.backward(Tensor._wrap(upstream, out.device))
     analytic = {
-        i: (backend.to_numpy(inputs[i].grad.data) if inputs[i].grad is not None
+        i: (backend.to_numpy(inputs[i].grad.array) if inputs[i].grad is not None
             else np.zeros(inputs[i].shape))
         for i in checked
     }
 
     def objective() -> float:
         with no_grad():
-            value = _output(fn, inputs).data
+            value = _output(fn, inputs).array
         return float(backend.to_numpy((value * upstream).sum()))
 
     for i in checked:
-        data = inputs[i].data  # perturbed in place (works for non-contiguous data too)
+        data = inputs[i].array  # perturbed in place (works for non-contiguous data too)
         numeric = np.zeros(inputs[i].shape)
         for index in np.ndindex(*inputs[i].shape):
             original = float(data[index])

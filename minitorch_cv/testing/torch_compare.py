@@ -96,7 +96,7 @@ def assert_matches_torch(ours, theirs, *arrays, kind: str = "default", rtol: flo
 
 
 def _compare(what: str, got, want, kind: str, rtol, atol) -> None:
-    got_array = backend.to_numpy(got.data) if isinstance(got, Tensor) else np.asarray(got)
+    got_array = backend.to_numpy(got.array) if isinstance(got, Tensor) else np.asarray(got)
     want_array = want.detach().numpy() if hasattr(want, "detach") else np.asarray(want)
     if tuple(got_array.shape) != tuple(want_array.shape):
         raise AssertionError(f"{what}: shape {tuple(got_array.shape)} != torch's "

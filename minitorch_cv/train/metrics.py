@@ -18,7 +18,7 @@ from ..autograd.tensor import Tensor
 def _as_numpy(value) -> np.ndarray:
     """A Tensor (detached), a NumPy or CuPy array, or a list as a NumPy array."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if hasattr(value, "shape") and not isinstance(value, np.ndarray):
         return backend.to_numpy(value)  # a CuPy array
     return np.asarray(value)

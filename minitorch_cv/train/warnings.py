@@ -108,7 +108,7 @@ def check_labels(yhat, y, warn: WarnOnce, ignore_index: int | None = None) -> No
     Only class-index targets are checked: ``y`` of an integer dtype with one dimension fewer
     than ``yhat`` (``(N,)`` against logits ``(N, C)``, ``C >= 2``).
     """
-    y_data = y.data if isinstance(y, Tensor) else y
+    y_data = y.array if isinstance(y, Tensor) else y
     yhat_shape = getattr(yhat, "shape", None)
     if yhat_shape is None or not hasattr(y_data, "dtype") or y_data.dtype.kind not in "iu":
         return

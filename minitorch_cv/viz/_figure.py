@@ -26,7 +26,7 @@ def save(fig, path) -> Path:
 def to_numpy(value) -> np.ndarray:
     """A host NumPy array from a Tensor, a CuPy/NumPy array, or a list."""
     if hasattr(value, "detach") and hasattr(value, "data"):  # a Tensor
-        value = value.detach().data
+        value = value.detach().array
     if hasattr(value, "get"):  # a CuPy array
         value = value.get()
     return np.asarray(value)

@@ -97,9 +97,9 @@ def test_to_dtype_keeps_parameter_objects_and_int_buffers():
     model.to("cpu", dtype=mt.float32)
     assert weight.dtype == np.float32
     model[0](mt.randn(4, 3)).sum().backward()
-    before = weight.data.copy()
+    before = weight.array.copy()
     opt.step()
-    assert not np.array_equal(before, weight.data)
+    assert not np.array_equal(before, weight.array)
 
 
 def test_forward_hooks_and_handles():

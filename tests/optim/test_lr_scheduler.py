@@ -63,7 +63,7 @@ def test_scheduler_matches_torch(name, kwargs, optimizer_name):
                 if key in g_theirs:
                     np.testing.assert_allclose(g_ours[key], g_theirs[key], rtol=1e-13)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -88,7 +88,7 @@ def test_reduce_on_plateau_matches_torch(kwargs):
         assert sched_ours.get_last_lr() == sched_theirs.get_last_lr(), f"step {step}"
         assert sched_ours.num_bad_epochs == sched_theirs.num_bad_epochs
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-10)
 
 
 def test_scheduler_state_dict_resume():

@@ -95,7 +95,7 @@ def test_state_dict_resume_continues_identically(name, kwargs):
             p.grad = mt.tensor(g)
         first.step()
     saved = first.state_dict()
-    resumed_params = [nn.Parameter(mt.tensor(p.data.copy())) for p in params]
+    resumed_params = [nn.Parameter(mt.tensor(p.array.copy())) for p in params]
     resumed = make(resumed_params)
     resumed.load_state_dict(saved)
     for step_grads in grads[12:]:
@@ -103,7 +103,7 @@ def test_state_dict_resume_continues_identically(name, kwargs):
             p.grad = mt.tensor(g)
         resumed.step()
     for p, q in zip(resumed_params, full):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_param_groups_zero_grad_and_validation():

@@ -63,10 +63,10 @@ def test_averaged_model_matches_torch(use_buffers, ema):
     np.testing.assert_allclose(avg_ours(mt.tensor(x)).detach().numpy(),
                                avg_theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
     # the average is a copy: training the source model does not move it
-    before = avg_ours.module[0].weight.data.copy()
+    before = avg_ours.module[0].weight.array.copy()
     with mt.no_grad():
         ours[0].weight.add_(1.0)
-    np.testing.assert_array_equal(avg_ours.module[0].weight.data, before)
+    np.testing.assert_array_equal(avg_ours.module[0].weight.array, before)
 
 
 def test_update_bn_matches_torch_and_restores_mode_and_momentum():
