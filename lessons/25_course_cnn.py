@@ -32,8 +32,8 @@ lesson = lesson_setup("25_course_cnn", __doc__)
 #
 # `CNNConfig` holds the image shape, batch size, channels, the hidden width, kernel size, pool
 # size, the number of conv layers and classes. `CNNblocks` turns it into a first ConvBlock
-# (conv-BN-ReLU), then `num_layers` x (ConvBlock, ReLU) with a max pool after every other one,
-# then Flatten-Linear-ReLU-Linear; the flatten size is found by running a dummy image.
+# (conv-ReLU-conv-ReLU), then `num_layers` x (ConvBlock, ReLU) with a max pool after every
+# other one, then Flatten-Linear-ReLU-Linear, exactly as the course's `mltrainer` does.
 
 # %%
 config = CNNConfig(matrixshape=(28, 28), batchsize=64, input_channels=1, hidden=32,
@@ -42,14 +42,14 @@ model = CNNblocks(config)
 print(config)
 print(summary(model, (1, 1, 28, 28)))
 print(f"CNNblocks with the default config: {count_parameters(model):,} parameters")
-assert count_parameters(model) == 78_858
+assert count_parameters(model) == 115_594
 
 for hidden, layers in ((16, 3), (64, 3), (32, 5)):
     variant = CNNblocks(CNNConfig(hidden=hidden, num_layers=layers))
     print(f"hidden={hidden:3d}, num_layers={layers}: {count_parameters(variant):>9,} parameters")
 try:
     CNNblocks(CNNConfig(num_layers=12))
-except ValueError as error:
+except RuntimeError as error:  # as torch reports a too-small input
     print("num_layers=12 on 28x28 images:", str(error).split(";")[0])
 
 # %% [markdown]

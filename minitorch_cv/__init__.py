@@ -9,23 +9,32 @@ from . import _early  # first: thread-pool settings, before NumPy loads OpenBLAS
 # isort: split
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.tensor import bool_, float16, float32, float64, int32, int64, uint8
-from .backend import doctor, get_array_module
+from .backend import device, doctor, get_array_module
 from .creation import (
     arange,
+    as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
+    get_default_dtype,
+    is_tensor,
     linspace,
+    logspace,
+    normal,
+    numel,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
+    set_default_dtype,
     tensor,
     zeros,
     zeros_like,
@@ -69,12 +78,12 @@ from .ops.api import (
     var,
     where,
 )
-from .random import initial_seed, manual_seed
+from .random import Generator, initial_seed, manual_seed, seed
 from .serialization import CheckpointError, load, save
 
 # isort: split
 # the layers on top of the core: imported after it (tensor.py needs ops.api complete first)
-from . import functional, nn, optim
+from . import accelerator, backends, cuda, functional, nn, optim
 from .summary import summary
 
 float = float32  # noqa: A001  (torch.float is float32)

@@ -63,20 +63,127 @@ def cuda_available() -> bool:
         return False
 
 
-def check_device(device: str) -> str:
-    """Normalise a device name (``"cuda:0"`` -> ``"cuda"``) and reject unknown ones."""
-    if not isinstance(device, str):
-        device = str(device)
-    name = device.split(":")[0] if device.startswith("cuda:") else device
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
-    if name == "cuda" and not cuda_available():
+# device types torch knows but we cannot hold data on: accepted by ``device(...)`` (so that
+# ``device("mps" if backends.mps.is_available() else "cpu")`` parses), refused when used
+_FOREIGN_TYPES = ("mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "mtia")
+
+
+class device(str):  # noqa: N801  (torch's name)
+    """A device, as ``torch.device``: ``device("cuda:0")``, ``device("cuda", 1)``.
+
+    It has torch's ``type``, ``index``, ``str()`` (``"cuda:0"``) and ``repr()``
+    (``device(type='cuda', index=0)``). Unlike torch's it is also a ``str`` holding its type
+    (``"cpu"``, ``"cuda"``, ``"cuda-sim"``), equal to that string and hashing like it, so code that
+    compares ``t.device == "cpu"`` or uses devices as dict keys sees one value. Two devices are
+    equal when the types match and the indices match or one has none (torch:
+    ``device("cuda") != device("cuda:0")``; there is one GPU per process here).
+    """
+
+    type: str
+    index: int | None
+
+    def __new__(cls, type_or_name, index: int | None = None):  # noqa: A002 (torch's name)
+        if isinstance(type_or_name, device):
+            if index is None:
+                return type_or_name
+            type_or_name = type_or_name.type
+        if not isinstance(type_or_name, str):
+            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got "
+                            f"{type(type_or_name).__name__}")
+        name, _, number = type_or_name.partition(":")
+        if number:
+            if index is not None:
+                raise RuntimeError(f"device {type_or_name!r} already has an index; do not pass "
+                                   f"index={index} as well")
+            if not number.isdigit():
+                raise RuntimeError(f"Invalid device string: {type_or_name!r}")
+            index = int(number)
+        if name not in DEVICES and name not in _FOREIGN_TYPES:
+            raise RuntimeError(f"unknown device type {name!r} in {type_or_name!r}; expected one "
+                               f"of {', '.join(DEVICES + _FOREIGN_TYPES)}")
+        if index is not None and int(index) < 0:
+            raise RuntimeError("Device index must not be negative")
+        obj = str.__new__(cls, name)
+        obj.type = name
+        obj.index = None if index is None else int(index)
+        return obj
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, str):
+            return NotImplemented
+        if not isinstance(other, device):
+            try:
+                other = device(other)
+            except (RuntimeError, TypeError):
+                return False
+        return self.type == other.type and (
+            self.index is None or other.index is None or self.index == other.index)
+
+    def __ne__(self, other) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return str.__hash__(self.type)
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+_CANONICAL: dict[str, device] = {}
+
+
+def as_device(name) -> device:
+    """The shared ``device`` object for an internal device name (no checks, no copies)."""
+    found = _CANONICAL.get(name) if type(name) is str else None
+    if found is None:
+        found = name if type(name) is device else device(name)
+        if type(name) is str and found.index is None:
+            _CANONICAL[name] = found
+    return found
+
+
+def check_device(name) -> device:
+    """A usable device (``"cuda:0"`` -> ``device("cuda")``), or an error that says why not."""
+    if not isinstance(name, str):
+        raise TypeError(f"expected a device such as 'cpu' or device('cuda'), got "
+                        f"{type(name).__name__}")
+    dev = device(name)
+    if dev.type in _FOREIGN_TYPES:
+        raise RuntimeError(f"device {str(dev)!r} is not supported by minitorch_cv; use one of "
+                           f"{', '.join(DEVICES)}")
+    if dev.type == "cuda" and not cuda_available():
         raise RuntimeError(
             "device 'cuda' is not usable here: "
             + (_cupy_error or "cupy found no GPU")
-            + ". Use 'cpu', or 'cuda-sim' to run the GPU kernels on the CPU."
+            + ". Use 'cpu', or 'cuda-sim' to run the GPU kernels on the CPU "
+              "(minitorch_cv.cuda.is_available() says whether a GPU is there)."
         )
-    return name
+    if dev.type == "cuda" and dev.index is not None and dev.index >= max(cuda_device_count(), 1):
+        raise RuntimeError(f"device {str(dev)!r}: invalid device ordinal (this process sees "
+                           f"{cuda_device_count()} GPU(s))")
+    return as_device(dev.type)
+
+
+def cuda_device_count() -> int:
+    """The number of GPUs CuPy sees (0 without cupy or without a GPU)."""
+    if not cuda_available():
+        return 0
+    try:
+        return int(cupy_module().cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
 
 
 def array_module_for(device: str) -> ModuleType:
@@ -94,9 +201,9 @@ def get_array_module(*arrays) -> ModuleType:
     return np
 
 
-def device_of_array(array) -> str:
-    """``"cuda"`` for a CuPy array, ``"cpu"`` for anything else."""
-    return "cuda" if get_array_module(array) is not np else "cpu"
+def device_of_array(array) -> device:
+    """``device("cuda")`` for a CuPy array, ``device("cpu")`` for anything else."""
+    return as_device("cuda" if get_array_module(array) is not np else "cpu")
 
 
 def to_numpy(array) -> np.ndarray:

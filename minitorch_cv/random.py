@@ -46,3 +46,45 @@ def generator(device: str = "cpu") -> np.random.Generator:
 def next_seed(device: str = "cpu") -> int:
     """A fresh 64-bit seed for a counter-based kernel (dropout)."""
     return int(generator(device).integers(0, 2**63 - 1, dtype=np.int64))
+
+
+class Generator:
+    """A generator of its own, as ``torch.Generator``: ``Generator().manual_seed(42)``.
+
+    Functions that take ``generator=`` (``rand``, ``randn``, ``randint``, ``randperm``,
+    ``normal``, data splitting and shuffling) draw from it instead of the global source, so
+    one stream can be made repeatable without reseeding everything.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._seed = _DEFAULT_SEED
+        self.numpy_generator = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"manual_seed expects a non-negative integer, got {seed!r}")
+        self._seed = int(seed)
+        self.numpy_generator = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy (as torch) and return the new seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63)).initial_seed()
+
+    def get_state(self) -> dict:
+        return self.numpy_generator.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        self.numpy_generator.bit_generator.state = state
+        return self
+
+
+def seed() -> int:
+    """Seed every device's generator from fresh entropy (as ``torch.seed``); return the seed."""
+    new_seed = int(np.random.SeedSequence().entropy % 2**63)
+    manual_seed(new_seed)
+    return new_seed

@@ -20,6 +20,7 @@ import weakref
 import numpy as np
 
 from .. import backend
+from ..errors import SizeError
 from .function import is_grad_enabled
 
 float16 = np.dtype("float16")
@@ -75,7 +76,7 @@ class Tensor:
 
     def _init(self, array, device: str, requires_grad: bool) -> None:
         self.array = array
-        self.device = device
+        self.device = backend.as_device(device)  # a ``device`` (a str subclass, see backend)
         self.grad: Tensor | None = None
         self.grad_fn = None
         self._version_counter = [0]
@@ -183,8 +184,9 @@ class Tensor:
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape "
-                             f"{self.shape}")
+            raise SizeError(f"a Tensor with {self.array.size} elements cannot be converted to "
+                            f"a Python number: item() needs one element, this one has shape "
+                            f"{self.shape}")
         return backend.to_numpy(self.array).reshape(()).item()
 
     def __float__(self) -> float:
@@ -216,48 +218,6 @@ class Tensor:
         from ..ops.elementwise import Clone  # noqa: PLC0415
 
         return Clone.apply(self)
-
-    def to(self, device_or_dtype=None, dtype=None) -> Tensor:
-        """``to("cuda-sim")``, ``to(float64)``, or ``to("cpu", float64)``; differentiable."""
-        device = self.device
-        if isinstance(device_or_dtype, str):  # strings are devices, dtypes are dtype objects
-            device = backend.check_device(device_or_dtype)
-        elif device_or_dtype is not None:
-            dtype = device_or_dtype
-        out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = out.type(dtype)
-        if device != self.device:
-            from ..ops.movement import ToDevice  # noqa: PLC0415
-
-            out = ToDevice.apply(out, device=device)
-        return out
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
-
-    def type(self, dtype) -> Tensor:
-        from ..ops.elementwise import Cast  # noqa: PLC0415
-
-        return self if np.dtype(dtype) == self.dtype else Cast.apply(self, dtype=np.dtype(dtype))
-
-    def float(self) -> Tensor:
-        return self.type(float32)
-
-    def double(self) -> Tensor:
-        return self.type(float64)
-
-    def long(self) -> Tensor:
-        return self.type(int64)
-
-    def int(self) -> Tensor:
-        return self.type(int32)
-
-    def bool(self) -> Tensor:
-        return self.type(bool_)
 
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
@@ -398,4 +358,5 @@ class Tensor:
         return self.div_(other)
 
 
-from . import tensor_methods  # noqa: E402,F401  (attaches the differentiable ops as methods)
+# attach the differentiable ops as methods, and the conversions (to, cpu, cuda, float, ...)
+from . import tensor_convert, tensor_methods  # noqa: E402,F401

@@ -6,6 +6,7 @@ Every check raises an error that names the problem, the shapes involved and a fi
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
+from ..errors import DTypeError, SizeError
 from ..ops import api
 from ..ops.conv import Conv2d, conv_output_size
 
@@ -16,14 +17,14 @@ def pair(value, name: str, fn: str) -> tuple[int, int]:
         if len(value) == 1:
             value = (value[0], value[0])
         if len(value) != 2:
-            raise ValueError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+            raise SizeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
         return int(value[0]), int(value[1])
     return int(value), int(value)
 
 
 def check_positive(values: tuple[int, int], name: str, fn: str) -> None:
     if min(values) < 1:
-        raise ValueError(f"{fn}: {name} must be >= 1 in each dimension, got {values}")
+        raise SizeError(f"{fn}: {name} must be >= 1 in each dimension, got {values}")
 
 
 def check_4d(x, fn: str) -> tuple[Tensor, bool]:
@@ -36,10 +37,10 @@ def check_4d(x, fn: str) -> tuple[Tensor, bool]:
     if x.ndim == 3:
         return api.unsqueeze(x, 0), True
     if x.ndim != 4:
-        raise ValueError(f"{fn}: expected 4-D input (N, C, H, W) (or 3-D (C, H, W) for one "
+        raise SizeError(f"{fn}: expected 4-D input (N, C, H, W) (or 3-D (C, H, W) for one "
                          f"sample), got shape {x.shape}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{fn}: expected a floating point input, got {x.dtype}; call .float()")
+        raise DTypeError(f"{fn}: expected a floating point input, got {x.dtype}; call .float()")
     return x, False
 
 
@@ -48,7 +49,7 @@ def output_size(size: int, k: int, stride: int, pad: int, dil: int, axis: str, f
     """The conv formula, or an error that shows it with the numbers filled in."""
     out = conv_output_size(size, k, stride, pad, dil) if out is None else out
     if out < 1:
-        raise ValueError(
+        raise SizeError(
             f"{fn}: output {axis} would be {out} < 1: out = (size + 2*pad - dil*(k - 1) - 1) "
             f"// stride + 1 = ({size} + 2*{pad} - {dil}*({k} - 1) - 1) // {stride} + 1. The "
             f"kernel (extent {dil * (k - 1) + 1}) is larger than the padded input "
@@ -82,30 +83,30 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, unbatched = check_4d(input, fn)
     if not isinstance(weight, Tensor) or weight.ndim != 4:
         shape = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
-        raise ValueError(f"{fn}: expected a 4-D weight (C_out, C_in // groups, kh, kw), got "
+        raise SizeError(f"{fn}: expected a 4-D weight (C_out, C_in // groups, kh, kw), got "
                          f"{shape}")
     if weight.dtype != x.dtype:
-        raise TypeError(f"{fn}: input is {x.dtype} but weight is {weight.dtype}; they must "
+        raise DTypeError(f"{fn}: input is {x.dtype} but weight is {weight.dtype}; they must "
                         f"match: convert one (x.float() / weight.double())")
     N, C, H, W = x.shape
     C_out, Cg, kh, kw = weight.shape
     if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+        raise SizeError(f"{fn}: groups must be a positive int, got {groups!r}")
     if C % groups or C_out % groups:
-        raise ValueError(f"{fn}: groups={groups} must divide both the input channels ({C}) "
+        raise SizeError(f"{fn}: groups={groups} must divide both the input channels ({C}) "
                          f"and the output channels ({C_out})")
     if Cg * groups != C:
-        raise ValueError(
+        raise SizeError(
             f"{fn}: weight of shape {weight.shape} with groups={groups} expects "
             f"{Cg}*{groups} = {Cg * groups} input channels, but the input of shape {x.shape} "
             f"has {C}; the weight must be (C_out, {C // groups}, kh, kw)")
     if bias is not None:
         if not isinstance(bias, Tensor) or bias.shape != (C_out,):
             shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
-            raise ValueError(f"{fn}: bias must have shape ({C_out},) for weight of shape "
+            raise SizeError(f"{fn}: bias must have shape ({C_out},) for weight of shape "
                              f"{weight.shape}, got {shape}")
         if bias.dtype != x.dtype:
-            raise TypeError(f"{fn}: input is {x.dtype} but bias is {bias.dtype}; they must match")
+            raise DTypeError(f"{fn}: input is {x.dtype} but bias is {bias.dtype}; they must match")
     (sh, sw), (dh, dw) = pair(stride, "stride", fn), pair(dilation, "dilation", fn)
     check_positive((sh, sw), "stride", fn)
     check_positive((dh, dw), "dilation", fn)
@@ -114,19 +115,19 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             ph = pw = 0
         elif padding == "same":
             if (sh, sw) != (1, 1):
-                raise ValueError(f"{fn}: padding='same' needs stride 1 (got {(sh, sw)}); give "
+                raise SizeError(f"{fn}: padding='same' needs stride 1 (got {(sh, sw)}); give "
                                  "the padding as numbers for a strided convolution")
             (ph, extra_h), (pw, extra_w) = _same_padding(kh, dh), _same_padding(kw, dw)
             if extra_h != ph or extra_w != pw:  # asymmetric: pad the extra pixel explicitly
                 x = api.pad(x, (0, extra_w - pw, 0, extra_h - ph))
                 H, W = x.shape[2:]
         else:
-            raise ValueError(f"{fn}: padding must be an int, a pair, 'same' or 'valid', got "
+            raise SizeError(f"{fn}: padding must be an int, a pair, 'same' or 'valid', got "
                              f"{padding!r}")
     else:
         ph, pw = pair(padding, "padding", fn)
         if min(ph, pw) < 0:
-            raise ValueError(f"{fn}: padding must be >= 0, got {(ph, pw)}")
+            raise SizeError(f"{fn}: padding must be >= 0, got {(ph, pw)}")
     output_size(H, kh, sh, ph, dh, "height", fn)
     output_size(W, kw, sw, pw, dw, "width", fn)
     out = Conv2d.apply(x, weight, bias, stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import SizeError
 from ..ops import api
 from ..ops.pool import (
     AdaptiveAvgPool2d,
@@ -25,7 +26,7 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn, max_pad_
     for k, p, d in zip(kernel, padding, dilation):
         limit = max_pad_rule(k, d)
         if p < 0 or p > limit:
-            raise ValueError(f"{fn}: padding should be between 0 and half the kernel size "
+            raise SizeError(f"{fn}: padding should be between 0 and half the kernel size "
                              f"({limit} for kernel {k}), got {padding}")
     H, W = x.shape[2:]
     out_h = output_size(H, kernel[0], stride[0], padding[0], dilation[0], "height", fn,
@@ -75,7 +76,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
     fn = "avg_pool2d"
     x, unbatched = check_4d(input, fn)
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{fn}: divisor_override must be non-zero")
+        raise SizeError(f"{fn}: divisor_override must be non-zero")
     kernel, stride, padding, _, out_size = _geometry(
         x, kernel_size, stride, padding, 1, ceil_mode, fn, lambda k, d: k // 2)
     out = AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, out_size=out_size,
@@ -87,10 +88,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
 def _adaptive_size(x, output_size, fn):
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     if len(size) != 2:
-        raise ValueError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
+        raise SizeError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
     if min(size) < 1:
-        raise ValueError(f"{fn}: output_size must be >= 1, got {output_size!r}")
+        raise SizeError(f"{fn}: output_size must be >= 1, got {output_size!r}")
     return size
 
 

@@ -1,20 +1,26 @@
-"""The course's own models: ``NeuralNetwork`` (an MLP) and ``CNNblocks`` (configurable CNN).
+"""The course's own models, as its ``mltrainer`` library defines them: ``NeuralNetwork`` (an
+MLP) and ``CNNblocks`` (a configurable CNN of two-convolution blocks).
 
-``CNNblocks`` follows the course's layout (a first ``ConvBlock``, then ``num_layers`` x
-(``ConvBlock``, ReLU) with a max pool after every other one, then a dense head) but finds the
-flatten size by running a dummy input through the convolution stack instead of computing it
-by hand, so any kernel size and any depth work; an input that becomes too small is reported
-with the layer where it happens, not as a shape mismatch in the first Linear.
+``CNNblocks`` has the course's layers under the course's names (``convolutions``, a ModuleList
+of ``ConvBlock`` = Conv-ReLU-Conv-ReLU plus ReLU and MaxPool2d; ``dense``), so parameter counts
+and state dicts are the same and weights load both ways. One difference, where the course's
+network cannot run: the course computes the flatten size as ``(H // pool**n) * (W // pool**n)``,
+which holds only for kernel size 3 (padding 1 keeps the size); we run one dummy image through
+the convolutions instead. That gives the same number wherever the course's formula is right,
+makes other kernel sizes work, and reports an input that becomes too small with the layer where
+it happens (a ``SizeError``, catchable as torch's ``RuntimeError``). The course's two debug
+prints ("Calculated matrix size") are not repeated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .. import nn
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ..creation import zeros
+from ..errors import SizeError
 from .registry import register
 
 
@@ -55,13 +61,18 @@ class CNNConfig:
 
 
 class ConvBlock(nn.Module):
-    """Conv2d (padding 1, as the course) -> BatchNorm2d -> ReLU, in ``conv``."""
+    """The course's block, in ``conv``: Conv2d -> ReLU -> Conv2d -> ReLU (stride 1, padding 1).
+
+    Shapes:
+        (N, in_channels, H, W) -> (N, out_channels, H + 4 - 2 * (kernel_size - 1), ...).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=1),
-            nn.BatchNorm2d(out_channels),
+            nn.Conv2d(in_channels, out_channels, kernel_size=kernel_size, stride=1, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(out_channels, out_channels, kernel_size=kernel_size, stride=1, padding=1),
             nn.ReLU(),
         )
 
@@ -70,11 +81,20 @@ class ConvBlock(nn.Module):
 
 
 class CNNblocks(nn.Module):
-    """``convolutions`` (a ModuleList) then ``dense`` (Flatten, Linear, ReLU, Linear)."""
+    """``convolutions`` (a ModuleList) then ``dense`` (Flatten, Linear, ReLU, Linear).
+
+    ``convolutions`` is ``ConvBlock(input_channels, hidden)``, then per layer
+    ``ConvBlock(hidden, hidden), ReLU`` and a ``MaxPool2d(maxpool, maxpool)`` after layers
+    0, 2, 4, ...; ``self.config`` is the config as a dict, as in the course.
+
+    Shapes:
+        (N, input_channels, *matrixshape) -> (N, num_classes).
+    """
 
     def __init__(self, config: CNNConfig):
         super().__init__()
-        self.config = config
+        self.config = asdict(config)
+        self._matrixshape, self._input_channels = tuple(config.matrixshape), config.input_channels
         hidden, kernel = config.hidden, config.kernel_size
         self.convolutions = nn.ModuleList([ConvBlock(config.input_channels, hidden, kernel)])
         for i in range(config.num_layers):
@@ -89,8 +109,8 @@ class CNNblocks(nn.Module):
 
     def _flatten_size(self) -> int:
         """Run one zero image through ``convolutions`` (eval mode, no graph) and count."""
-        height, width = self.config.matrixshape
-        x = zeros(1, self.config.input_channels, height, width)
+        height, width = self._matrixshape
+        x = zeros(1, self._input_channels, height, width)
         self.convolutions.eval()
         try:
             with no_grad():
@@ -111,12 +131,12 @@ def _checked(layer: nn.Module, x: Tensor, name: str) -> Tensor:
     try:
         out = layer(x)
     except Exception as error:  # re-raised with the layer that failed
-        raise ValueError(f"input too small: layer {name} ({layer!r}) cannot process a "
-                         f"{h}x{w} map ({error})") from error
+        raise SizeError(f"input too small: layer {name} ({layer!r}) cannot process a "
+                        f"{h}x{w} map ({error})") from error
     if out.ndim != 4 or out.shape[2] < 1 or out.shape[3] < 1:
-        raise ValueError(f"input too small: layer {name} ({layer!r}) turns a {h}x{w} map "
-                         f"into {tuple(out.shape[2:])}; use a larger matrixshape, fewer "
-                         "layers, a smaller kernel or a smaller maxpool")
+        raise SizeError(f"input too small: layer {name} ({layer!r}) turns a {h}x{w} map "
+                        f"into {tuple(out.shape[2:])}; use a larger matrixshape, fewer "
+                        "layers, a smaller kernel or a smaller maxpool")
     return out
 
 
@@ -129,6 +149,6 @@ def neural_network(num_classes: int = 10, in_channels: int = 1, units1: int = 25
 
 @register("cnn_blocks", (1, 28, 28), "course", small=True)
 def cnn_blocks(num_classes: int = 10, in_channels: int = 1, **kwargs) -> CNNblocks:
-    """The course's CNNblocks with its default CNNConfig (28x28, hidden 32, 3 layers): 78,858
+    """The course's CNNblocks with its default CNNConfig (28x28, hidden 32, 3 layers): 115,594
     parameters."""
     return CNNblocks(CNNConfig(input_channels=in_channels, num_classes=num_classes, **kwargs))

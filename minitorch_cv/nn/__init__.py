@@ -1,5 +1,8 @@
 """``import minitorch_cv.nn as nn``: modules, layers, losses and ``nn.init`` with torch's names."""
 
+import sys
+
+from .. import functional
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
@@ -12,10 +15,13 @@ from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 
+# ``import minitorch_cv.nn.functional as F`` works as in torch: the same module object
+sys.modules[__name__ + ".functional"] = functional
+
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
     "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "init",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init",
 ]

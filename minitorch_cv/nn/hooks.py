@@ -30,19 +30,25 @@ class RemovableHandle:
 
 
 def parse_to(args, kwargs) -> tuple[str | None, np.dtype | None]:
-    """``to("cuda")``, ``to(float64)``, ``to("cpu", float64)``, ``to(device=..., dtype=...)``."""
+    """``to("cuda")``, ``to(float64)``, ``to("cpu", float64)``, ``to(device=..., dtype=...)``,
+    ``to(tensor)``, with ``non_blocking=`` accepted (copies are synchronous here)."""
     device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
     for arg in args:
         if isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, str) and arg.split(":")[0] in backend.DEVICES:
+        elif isinstance(arg, str):  # strings are devices; dtypes are dtype objects
             device = arg
+        elif isinstance(arg, bool):  # to(device, dtype, non_blocking) positionally
+            continue
         elif arg is not None:
             dtype = arg
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
-            raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+                            f"desired dtype={dtype}")
     return (backend.check_device(device) if device is not None else None), dtype

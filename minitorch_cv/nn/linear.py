@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from ..creation import get_default_dtype
 from ..ops import api
 from . import init
 from .module import Module
@@ -17,7 +18,7 @@ from .parameter import Parameter
 def empty_parameter(shape: tuple[int, ...], device=None, dtype=None) -> Parameter:
     """An uninitialised (zero) Parameter of ``shape``; layers fill it in ``reset_parameters``."""
     device = backend.check_device(device or "cpu")
-    array = np.zeros(shape, dtype=np.dtype(dtype or np.float32))
+    array = np.zeros(shape, dtype=get_default_dtype() if dtype is None else np.dtype(dtype))
     return Parameter(Tensor(backend.move_array(array, device), device=device))
 
 

@@ -12,6 +12,8 @@ from .. import backend
 from .. import functional as F
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
+from ..creation import get_default_dtype
+from ..errors import SizeError
 from . import init
 from .linear import empty_parameter
 from .module import Module
@@ -31,7 +33,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = np.dtype(dtype or np.float32)
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         if affine:
             self.weight = empty_parameter((num_features,), device, dtype)
             if bias:
@@ -72,7 +74,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__} expected {dims} input, got shape "
                              f"{input.shape}")
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) got an input with "
+            raise SizeError(f"{type(self).__name__}({self.num_features}) got an input with "
                              f"{input.shape[1]} channels (shape {input.shape})")
 
     def forward(self, input: Tensor) -> Tensor:

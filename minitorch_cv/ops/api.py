@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from ..autograd.tensor import Tensor, float32
+from ..errors import DTypeError, SizeError, UnsupportedError
 from . import elementwise as E
 from . import matmul as M
 from . import movement as V
@@ -38,18 +39,32 @@ def _promote(a, b):
     return (scalar, tensor) if swap else (tensor, scalar)
 
 
+def _broadcasting(function, *operands):
+    """``function.apply(*operands)``, with NumPy's broadcast ValueError reported as torch's
+    RuntimeError (``SizeError`` is both)."""
+    try:
+        return function.apply(*operands)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        shapes = " and ".join(str(tuple(np.shape(getattr(o, "array", o)))) for o in operands)
+        raise SizeError(f"{function.__name__.lower()}: the shapes {shapes} cannot be broadcast "
+                        "together (sizes must be equal or 1 in each trailing dimension); "
+                        "reshape or unsqueeze one operand") from None
+
+
 def add(a, b, alpha=1):
     a, b = _promote(a, b)
-    return E.Add.apply(a, b if alpha == 1 else b * alpha)
+    return _broadcasting(E.Add, a, b if alpha == 1 else b * alpha)
 
 
 def sub(a, b, alpha=1):
     a, b = _promote(a, b)
-    return E.Sub.apply(a, b if alpha == 1 else b * alpha)
+    return _broadcasting(E.Sub, a, b if alpha == 1 else b * alpha)
 
 
 def mul(a, b):
-    return E.Mul.apply(*_promote(a, b))
+    return _broadcasting(E.Mul, *_promote(a, b))
 
 
 def div(a, b):
@@ -57,25 +72,25 @@ def div(a, b):
     if not (isinstance(a, Tensor) and a.dtype.kind == "f") and not (
             isinstance(b, Tensor) and b.dtype.kind == "f"):
         a = a.float() if isinstance(a, Tensor) else float(a)  # true division, as torch
-    return E.Div.apply(*_promote(a, b))
+    return _broadcasting(E.Div, *_promote(a, b))
 
 
 def pow(a, b):  # noqa: A001 (torch's name)
-    return E.Pow.apply(*_promote(a, b))
+    return _broadcasting(E.Pow, *_promote(a, b))
 
 
 def maximum(a, b):
-    return E.Maximum.apply(*_promote(a, b))
+    return _broadcasting(E.Maximum, *_promote(a, b))
 
 
 def minimum(a, b):
-    return E.Minimum.apply(*_promote(a, b))
+    return _broadcasting(E.Minimum, *_promote(a, b))
 
 
 def where(condition, a, b):
     cond = condition.array if isinstance(condition, Tensor) else condition
     a, b = _promote(a, b)
-    return E.Where.apply(cond, a, b)
+    return _broadcasting(E.Where, cond, a, b)
 
 
 def neg(a):
@@ -125,7 +140,8 @@ def sum(a, dim=None, keepdim=False):  # noqa: A001
 
 def mean(a, dim=None, keepdim=False):
     if a.dtype.kind != "f":
-        raise TypeError(f"mean() needs a floating point tensor, got {a.dtype}; call .float()")
+        raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                         f"floating point or complex dtype. Got: {a.dtype}; call .float() first")
     return R.Mean.apply(a, dim=dim, keepdim=keepdim)
 
 
@@ -250,8 +266,8 @@ def stack(tensors, dim=0):
 
 def pad(a, pad, mode="constant", value=0.0):
     if mode != "constant":
-        raise ValueError(f"pad mode {mode!r} is not supported; use mode='constant' (reflect and "
-                         "replicate padding are not implemented in minitorch_cv)")
+        raise UnsupportedError(f"pad mode {mode!r} is not supported; use mode='constant' "
+                               "(reflect and replicate padding are not implemented here)")
     return V.Pad.apply(a, pad=tuple(pad), value=value)
 
 

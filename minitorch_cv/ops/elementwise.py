@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..errors import SizeError
 
 
 def unbroadcast(grad, shape: tuple[int, ...]):
@@ -215,7 +216,7 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, a, min=None, max=None):  # noqa: A002 (torch's names)
         if min is None and max is None:
-            raise ValueError("clamp needs at least one of min= or max=")
+            raise SizeError("clamp: at least one of 'min' or 'max' must not be None")
         ctx.save_for_backward(a)
         ctx.bounds = (min, max)
         return ctx.xp.clip(a, min, max)

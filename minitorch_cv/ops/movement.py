@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..errors import SizeError
 from .elementwise import unbroadcast
 
 
@@ -48,7 +49,11 @@ class Expand(Function):
         ctx.in_shape = a.shape
         shape = tuple(a.shape[i - (len(shape) - a.ndim)] if s == -1 else s
                       for i, s in enumerate(shape))
-        return ctx.xp.broadcast_to(a, shape)
+        try:
+            return ctx.xp.broadcast_to(a, shape)
+        except ValueError:
+            raise SizeError(f"expand: the shape {tuple(a.shape)} cannot be expanded to {shape} "
+                            "(only dimensions of size 1 can grow)") from None
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -1,0 +1,3 @@
+"""``minitorch_cv.backends``: torch.backends' switches that course code reads or sets."""
+
+from . import cudnn, mps  # noqa: F401
