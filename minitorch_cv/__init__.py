@@ -7,7 +7,10 @@ convolution, pooling, batch norm and dropout. ``import minitorch_cv as torch`` i
 from . import _early  # first: thread-pool settings, before NumPy loads OpenBLAS (see _early.py)
 
 # isort: split
-from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+import numpy as _np
+
+from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
+from .autograd.grad_mode import inference_mode, set_grad_enabled
 from .autograd.tensor import bool_, float16, float32, float64, int32, int64, uint8
 from .backend import device, doctor, get_array_module
 from .creation import (
@@ -78,6 +81,91 @@ from .ops.api import (
     var,
     where,
 )
+from .ops.api_math import (
+    all,
+    allclose,
+    amax,
+    amin,
+    any,
+    argsort,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    bmm,
+    ceil,
+    clamp_max,
+    clamp_min,
+    cos,
+    count_nonzero,
+    cumsum,
+    dist,
+    dot,
+    eq,
+    equal,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    ge,
+    greater,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    mm,
+    ne,
+    norm,
+    outer,
+    prod,
+    reciprocal,
+    remainder,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sort,
+    square,
+    tan,
+    topk,
+    trunc,
+)
+from .ops.api_shape import (
+    argwhere,
+    broadcast_to,
+    chunk,
+    concat,
+    concatenate,
+    flip,
+    gather,
+    index_select,
+    masked_fill,
+    masked_select,
+    meshgrid,
+    narrow,
+    nonzero,
+    roll,
+    split,
+    t,
+    tile,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unique,
+)
 from .random import Generator, initial_seed, manual_seed, seed
 from .serialization import CheckpointError, load, save
 
@@ -88,8 +176,19 @@ from .summary import summary
 
 float = float32  # noqa: A001  (torch.float is float32)
 double = float64
+half = float16
 long = int64
+int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+int16 = _np.dtype("int16")
+int8 = _np.dtype("int8")
+dtype = _np.dtype  # isinstance(x.dtype, minitorch_cv.dtype) holds: dtypes are NumPy's
+clip = clamp
+true_divide = divide = div
+multiply = mul
+subtract = sub
+absolute = abs
+negative = neg
 
 __version__ = "0.1.0"
 

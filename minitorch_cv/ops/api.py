@@ -6,7 +6,9 @@ thin wrapper that prepares arguments and calls one ``Function.apply``.
 
 from __future__ import annotations
 
+import functools
 import numbers
+from collections import namedtuple
 
 import numpy as np
 
@@ -16,6 +18,24 @@ from . import elementwise as E
 from . import matmul as M
 from . import movement as V
 from . import reduce as R
+
+
+def numpy_names(fn):
+    """Accept NumPy's ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=`` (torch does)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+max_type = namedtuple("max", ["values", "indices"])  # torch.return_types.max
+min_type = namedtuple("min", ["values", "indices"])
 
 
 def _promote(a, b):
@@ -134,10 +154,12 @@ def tanh(a):
 
 
 # ----------------------------------------------------------------------------- reductions
+@numpy_names
 def sum(a, dim=None, keepdim=False):  # noqa: A001
     return R.Sum.apply(a, dim=dim, keepdim=keepdim)
 
 
+@numpy_names
 def mean(a, dim=None, keepdim=False):
     if a.dtype.kind != "f":
         raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
@@ -145,24 +167,38 @@ def mean(a, dim=None, keepdim=False):
     return R.Mean.apply(a, dim=dim, keepdim=keepdim)
 
 
+@numpy_names
 def var(a, dim=None, unbiased=True, keepdim=False, correction=None):
     correction = (1 if unbiased else 0) if correction is None else correction
     return R.Var.apply(a, dim=dim, keepdim=keepdim, correction=correction)
 
 
+@numpy_names
 def std(a, dim=None, unbiased=True, keepdim=False, correction=None):
     return sqrt(var(a, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
 
 
+@numpy_names
 def max(a, dim=None, keepdim=False):  # noqa: A001
-    """``max(a)`` is a 0-d tensor; ``max(a, dim)`` returns ``(values, indices)`` as torch."""
-    return R.MaxMin.apply(a, dim=dim, keepdim=keepdim, largest=True)
+    """``max(a)`` is a 0-d tensor; ``max(a, dim)`` returns ``(values, indices)`` (also as
+    ``.values``/``.indices``); ``max(a, other_tensor)`` is ``maximum``, as torch."""
+    if isinstance(dim, Tensor):
+        return maximum(a, dim)
+    if dim is None:
+        return R.MaxMin.apply(a, dim=None, keepdim=keepdim, largest=True)
+    return max_type(*R.MaxMin.apply(a, dim=dim, keepdim=keepdim, largest=True))
 
 
+@numpy_names
 def min(a, dim=None, keepdim=False):  # noqa: A001
-    return R.MaxMin.apply(a, dim=dim, keepdim=keepdim, largest=False)
+    if isinstance(dim, Tensor):
+        return minimum(a, dim)
+    if dim is None:
+        return R.MaxMin.apply(a, dim=None, keepdim=keepdim, largest=False)
+    return min_type(*R.MaxMin.apply(a, dim=dim, keepdim=keepdim, largest=False))
 
 
+@numpy_names
 def argmax(a, dim=None, keepdim=False):
     data = a.array
     if dim is None:
@@ -172,18 +208,22 @@ def argmax(a, dim=None, keepdim=False):
                         a.device)
 
 
+@numpy_names
 def argmin(a, dim=None, keepdim=False):
     return argmax(neg(a.detach()) if a.dtype.kind == "f" else -a.detach(), dim, keepdim)
 
 
+@numpy_names
 def logsumexp(a, dim=None, keepdim=False):
     return R.LogSumExp.apply(a, dim=dim, keepdim=keepdim)
 
 
+@numpy_names
 def softmax(a, dim=-1):
     return R.Softmax.apply(a, dim=dim)
 
 
+@numpy_names
 def log_softmax(a, dim=-1):
     return R.LogSoftmax.apply(a, dim=dim)
 
@@ -209,6 +249,7 @@ def transpose(a, dim0, dim1):
     return V.Permute.apply(a, dims=tuple(order))
 
 
+@numpy_names
 def flatten(a, start_dim=0, end_dim=-1):
     if a.ndim == 0:
         return reshape(a, 1)
@@ -220,6 +261,7 @@ def flatten(a, start_dim=0, end_dim=-1):
     return reshape(a, *shape[:start], flat, *shape[end + 1:])
 
 
+@numpy_names
 def squeeze(a, dim=None):
     if dim is None:
         return reshape(a, *[n for n in a.shape if n != 1])
@@ -227,6 +269,7 @@ def squeeze(a, dim=None):
     return reshape(a, *[n for i, n in enumerate(a.shape) if not (i in dims and n == 1)])
 
 
+@numpy_names
 def unsqueeze(a, dim):
     dim = dim % (a.ndim + 1)
     return reshape(a, *a.shape[:dim], 1, *a.shape[dim:])
@@ -246,6 +289,7 @@ def getitem(a, index):
     return V.GetItem.apply(a, index=index)
 
 
+@numpy_names
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -253,6 +297,7 @@ def cat(tensors, dim=0):
     return V.Cat.apply(*tensors, dim=dim)
 
 
+@numpy_names
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
