@@ -359,4 +359,4 @@ class Tensor:
 
 
 # attach the differentiable ops as methods, and the conversions (to, cpu, cuda, float, ...)
-from . import tensor_convert, tensor_methods  # noqa: E402,F401
+from . import graph_nodes, tensor_convert, tensor_methods  # noqa: E402,F401

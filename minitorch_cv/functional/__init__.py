@@ -33,6 +33,28 @@ from ..ops.api import (
     tanh,
     where,
 )
+from ..ops.api_math import cos, norm, sin
+
+# composites: activations, linear, one_hot, normalize, smooth L1 / Huber (activation.py)
+from .activation import (
+    cosine_similarity,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    huber_loss,
+    linear,
+    logsigmoid,
+    normalize,
+    one_hot,
+    relu6,
+    selu,
+    silu,
+    smooth_l1_loss,
+    softmin,
+    softplus,
+)
 
 # kernels-backed ops (conv, dropout, norm, pool) and losses, in ruff's import order
 from .conv import conv2d

@@ -5,6 +5,22 @@ import sys
 from .. import functional
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation_more import (
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    HuberLoss,
+    LogSigmoid,
+    ReLU6,
+    SiLU,
+    SmoothL1Loss,
+    Softmin,
+    Softplus,
+    Unflatten,
+)
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
@@ -19,6 +35,8 @@ from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 sys.modules[__name__ + ".functional"] = functional
 
 __all__ = [
+    "ELU", "GELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "LogSigmoid",
+    "ReLU6", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Unflatten",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
     "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",

@@ -7,6 +7,7 @@ each summed back over broadcast batch dims. 1-D operands are promoted by ``F.mat
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..errors import DTypeError
 from .elementwise import unbroadcast
 
 
@@ -14,7 +15,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         if a.dtype != b.dtype:
-            raise TypeError(f"matmul: both operands must have the same dtype, got {a.dtype} and "
+            raise DTypeError(f"matmul: both operands must have the same dtype, got {a.dtype} and "
                             f"{b.dtype}; convert one with .float() or .double()")
         if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
             raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "

@@ -27,6 +27,13 @@ CONFIGS = [
     ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.7, "weight_decay": 0.01}),
     ("RMSprop", {"lr": 0.005, "centered": True, "momentum": 0.5}),
     ("RMSprop", {"lr": 0.005, "centered": True}),
+    ("Adagrad", {}),
+    ("Adagrad", {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.1,
+                 "initial_accumulator_value": 0.5, "eps": 1e-8}),
+    ("Adagrad", {"lr": 0.05, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-5, "weight_decay": 0.05}),
+    ("Adadelta", {"maximize": True}),
 ]
 
 
