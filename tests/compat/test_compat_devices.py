@@ -165,3 +165,23 @@ def test_cuda_without_a_gpu_raises_runtime_error_naming_the_fix():
         mt.zeros(2).cuda()
     with pytest.raises(RuntimeError, match="not supported"):
         mt.zeros(2).to("mps")
+
+
+def test_device_objects_work_as_internal_names():
+    import pickle
+
+    cpu = mt.device("cpu")
+    assert cpu == "cpu" and {cpu: 1}["cpu"] == 1 and {"cpu": 2}[cpu] == 2
+    assert pickle.loads(pickle.dumps(mt.device("cuda:1"))).index == 1
+    assert mt.device(cpu) is cpu
+    assert mt.zeros(1).device is mt.zeros(2).device  # one shared object per device
+    with pytest.raises(RuntimeError, match="already has an index"):
+        mt.device("cuda:0", 1)
+    with pytest.raises(RuntimeError, match="must not be negative"):
+        mt.device("cuda", -1)
+    with pytest.raises(TypeError):
+        mt.device(3)
+    model = mt.nn.Linear(2, 2).to(mt.device("cuda-sim"))
+    assert model.weight.device == "cuda-sim"
+    out = model(mt.ones(1, 2, device="cuda-sim"))
+    assert out.device == mt.device("cuda-sim") and out.device != "cpu"
