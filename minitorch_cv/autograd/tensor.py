@@ -160,17 +160,9 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(backend.to_numpy(self.array), separator=", ", precision=4)
-        extras = []
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        from .tensor_repr import tensor_repr  # noqa: PLC0415  (torch's print format)
+
+        return tensor_repr(self)
 
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
