@@ -11,8 +11,8 @@ import numpy as _np
 
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
 from .autograd.grad_mode import inference_mode, set_grad_enabled
-from .autograd.tensor_repr import set_printoptions
 from .autograd.tensor import bool_, float16, float32, float64, int32, int64, uint8
+from .autograd.tensor_repr import set_printoptions
 from .backend import device, doctor, get_array_module
 from .creation import (
     arange,
