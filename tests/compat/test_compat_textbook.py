@@ -77,7 +77,7 @@ def test_d2l_linear_regression_from_scratch():
         w = torch.zeros((2, 1), requires_grad=True)
         b = torch.zeros(1, requires_grad=True)
         batch_size, lr = 5, 0.03
-        for epoch in range(3):
+        for _epoch in range(3):
             for i in range(0, 20, batch_size):
                 batch_indices = torch.tensor(list(range(i, min(i + batch_size, 20))))
                 features, labels = X[batch_indices], y[batch_indices]
