@@ -34,6 +34,15 @@ def numpy_names(fn):
     return wrapper
 
 
+def _floating(a: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float dtype, as torch's float functions do."""
+    if a.dtype.kind == "f":
+        return a
+    from ..creation import get_default_dtype  # noqa: PLC0415
+
+    return a.type(get_default_dtype())
+
+
 max_type = namedtuple("max", ["values", "indices"])  # torch.return_types.max
 min_type = namedtuple("min", ["values", "indices"])
 
@@ -118,15 +127,15 @@ def neg(a):
 
 
 def exp(a):
-    return E.Exp.apply(a)
+    return E.Exp.apply(_floating(a))
 
 
 def log(a):
-    return E.Log.apply(a)
+    return E.Log.apply(_floating(a))
 
 
 def sqrt(a):
-    return E.Sqrt.apply(a)
+    return E.Sqrt.apply(_floating(a))
 
 
 def abs(a):  # noqa: A001
@@ -134,6 +143,8 @@ def abs(a):  # noqa: A001
 
 
 def clamp(a, min=None, max=None):  # noqa: A002
+    if a.dtype.kind in "iub" and any(isinstance(v, float) for v in (min, max)):
+        a = _floating(a)  # torch: an int tensor clamped to float bounds becomes float
     return E.Clamp.apply(a, min=min, max=max)
 
 
@@ -146,16 +157,20 @@ def leaky_relu(a, negative_slope=0.01):
 
 
 def sigmoid(a):
-    return E.Sigmoid.apply(a)
+    return E.Sigmoid.apply(_floating(a))
 
 
 def tanh(a):
-    return E.Tanh.apply(a)
+    return E.Tanh.apply(_floating(a))
 
 
 # ----------------------------------------------------------------------------- reductions
 @numpy_names
-def sum(a, dim=None, keepdim=False):  # noqa: A001
+def sum(a, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    if dtype is not None:
+        a = a.type(dtype)
+    elif a.dtype.kind in "biu" and a.dtype != np.int64:
+        a = a.long()  # torch sums bool and integer tensors in int64 (NumPy: uint8 -> uint64)
     return R.Sum.apply(a, dim=dim, keepdim=keepdim)
 
 

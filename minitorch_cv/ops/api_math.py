@@ -17,16 +17,7 @@ from ..autograd.tensor import Tensor
 from ..errors import SizeError
 from . import api
 from . import math_ops as X
-from .api import numpy_names
-
-
-def _floating(a: Tensor) -> Tensor:
-    """Integer and bool tensors become the default float dtype, as torch's float functions do."""
-    if a.dtype.kind == "f":
-        return a
-    from ..creation import get_default_dtype  # noqa: PLC0415
-
-    return a.type(get_default_dtype())
+from .api import _floating, numpy_names
 
 
 def sin(a):

@@ -79,7 +79,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is +-inf or nan, silently
+            return a / b
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -177,7 +178,8 @@ class Log(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return ctx.xp.log(a)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, as torch
+            return ctx.xp.log(a)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -188,7 +190,8 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        out = ctx.xp.sqrt(a)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = nan, as torch
+            out = ctx.xp.sqrt(a)
         ctx.save_for_backward(out)
         return out
 

@@ -245,3 +245,32 @@ def test_cnnblocks_reports_a_too_small_image_as_runtime_error():
                               kernel_size=3, maxpool=2, num_layers=8, num_classes=10)
     with pytest.raises(RuntimeError, match=r"input too small: layer convolutions\.\d+"):
         models.CNNblocks(config)
+
+
+# ---------------------------------------------------------------- dtypes and silent maths
+def test_integer_and_bool_tensors_follow_torch_dtype_rules():
+    def program(torch):
+        ints = torch.tensor([4, 9])
+        u8 = torch.tensor([200, 100], dtype=torch.uint8)
+        i32 = torch.tensor([1, 2], dtype=torch.int32)
+        results = [ints.sqrt(), ints.exp(), ints.log(), ints.sigmoid(), ints.tanh(), ints.sin(),
+                   torch.sqrt(ints), u8.sum(), i32.sum(), torch.tensor([True, True]).sum(),
+                   ints.clamp(0.5, 5.5), ints.clamp(0, 5), ints / 2, ints // 2, ints % 4,
+                   ints * 1.5, ints ** 2, i32 + ints, i32.cumsum(0), i32.prod(),
+                   torch.tensor([True]) * 1.5, (ints > 5).sum(), torch.tensor([1, 2.5])]
+        return [(_dtype(r), r) for r in results]
+
+    run_on_both(program, rtol=1e-6, atol=1e-7)
+
+
+def test_division_by_zero_and_log_of_zero_are_silent_infinities():
+    import warnings
+
+    def program(torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # torch warns about none of these
+            x = torch.tensor([1.0, -1.0, 0.0])
+            return [x / 0, torch.log(torch.tensor([0.0, 1.0])), torch.sqrt(torch.tensor([-1.0])),
+                    1.0 / x]
+
+    run_on_both(program)
