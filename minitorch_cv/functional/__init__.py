@@ -68,4 +68,6 @@ from .loss import (
     nll_loss,
 )
 from .norm import batch_norm, local_response_norm
+from .norm_more import group_norm, layer_norm
 from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from .resize import interpolate

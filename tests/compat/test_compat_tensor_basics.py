@@ -211,3 +211,19 @@ def test_layers_a_cnn_course_uses():
                 "params": sum(p.numel() for p in model.parameters())}
 
     run_on_both(program, rtol=1e-4, atol=1e-5)
+
+
+def test_normalisation_and_upsampling_layers():
+    def program(torch):
+        nn = torch.nn
+        model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.ReLU(),
+                              nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(4, 2, 1),
+                              nn.Upsample(size=(5, 5)), nn.Flatten(), nn.LayerNorm(50),
+                              nn.Linear(50, 3))
+        same_weights(torch, model)
+        x = torch.from_numpy(inputs(10, (2, 2, 4, 4)))
+        out = model(x)
+        out.sum().backward()
+        return {"out": out, "grad": model[0].weight.grad, "repr": repr(model).splitlines()[:3]}
+
+    run_on_both(program, rtol=1e-4, atol=1e-5)
