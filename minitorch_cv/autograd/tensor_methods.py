@@ -54,7 +54,8 @@ _MATH = (
     "round frac remainder fmod floor_divide clamp_min clamp_max prod cumsum amax amin norm "
     "dist eq ne lt le gt ge greater less greater_equal less_equal not_equal logical_and "
     "logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isnan "
-    "isinf isfinite isclose allclose any all count_nonzero argsort sort topk mm bmm dot outer"
+    "isinf isfinite isclose allclose any all count_nonzero argsort sort topk mm bmm dot outer "
+    "median lerp diag"
 ).split()
 _SHAPE = (
     "narrow split chunk unbind flip roll repeat tile masked_fill masked_select index_select "

@@ -303,3 +303,67 @@ def dot(a, b):
 
 def outer(a, b):
     return api.mul(api.unsqueeze(a, 1), api.unsqueeze(b, 0))
+
+
+# ----------------------------------------------------------------------------- statistics
+median_type = namedtuple("median", ["values", "indices"])
+
+
+@numpy_names
+def median(a, dim=None, keepdim=False):
+    """The lower median (element ``(n - 1) // 2`` in sorted order), as torch; along ``dim`` it
+    returns ``(values, indices)``. The gradient goes to the chosen element."""
+    if dim is None:
+        values = sort(api.reshape(a, -1)).values
+        return api.getitem(values, (values.shape[0] - 1) // 2)
+    axis = dim % max(a.ndim, 1)
+    ordered = sort(a, dim=axis)
+    pick = (slice(None),) * axis + ((a.shape[axis] - 1) // 2,)
+    values, indices = api.getitem(ordered.values, pick), api.getitem(ordered.indices, pick)
+    if keepdim:
+        values, indices = api.unsqueeze(values, axis), api.unsqueeze(indices, axis)
+    return median_type(values, indices)
+
+
+@numpy_names
+def var_mean(a, dim=None, unbiased=True, keepdim=False, correction=None):
+    return (api.var(a, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
+            api.mean(a, dim=dim, keepdim=keepdim))
+
+
+@numpy_names
+def std_mean(a, dim=None, unbiased=True, keepdim=False, correction=None):
+    return (api.std(a, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
+            api.mean(a, dim=dim, keepdim=keepdim))
+
+
+def lerp(start, end, weight):
+    """``start + weight * (end - start)``, written as torch does (from ``end`` when
+    ``|weight| >= 0.5``) so that the last bits agree."""
+    diff = api.sub(end, start)
+    low = api.add(start, api.mul(diff, weight))
+    high = api.sub(end, api.mul(diff, api.sub(1.0, weight) if isinstance(weight, Tensor)
+                                else 1.0 - weight))
+    small = (weight.abs().array < 0.5) if isinstance(weight, Tensor) else abs(weight) < 0.5
+    if isinstance(small, bool):
+        return low if small else high
+    return api.where(small, low, high)
+
+
+def diag(a, diagonal: int = 0):
+    """A 1-D tensor -> the square matrix with it on diagonal ``diagonal``; a matrix -> that
+    diagonal as a 1-D tensor. Differentiable (index arrays)."""
+    xp = a.xp
+    if a.ndim == 1:
+        n = a.shape[0] + abs(diagonal)
+        rows, cols = xp.indices((n, n))
+        source = rows if diagonal >= 0 else cols  # the position along ``a`` of each cell
+        on_diagonal = cols - rows == diagonal
+        padded = api.cat([api.reshape(api.mul(a[:1], 0), 1), a])  # index 0: a zero
+        return api.getitem(padded, xp.where(on_diagonal, source + 1, 0))
+    if a.ndim != 2:
+        raise SizeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
+    start_row, start_col = max(-diagonal, 0), max(diagonal, 0)
+    length = max(min(a.shape[0] - start_row, a.shape[1] - start_col), 0)
+    steps = xp.arange(length)
+    return api.getitem(a, (steps + start_row, steps + start_col))
