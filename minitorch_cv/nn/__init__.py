@@ -3,7 +3,7 @@
 import sys
 
 from .. import functional
-from . import init
+from . import init, utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .activation_more import (
     ELU,
@@ -43,5 +43,5 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
     "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
 ]

@@ -227,3 +227,23 @@ def test_normalisation_and_upsampling_layers():
         return {"out": out, "grad": model[0].weight.grad, "repr": repr(model).splitlines()[:3]}
 
     run_on_both(program, rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_clipping_and_parameter_vectors():
+    def program(torch):
+        nn = torch.nn
+        results = []
+        for norm_type, max_norm in ((2.0, 0.5), (1, 0.3), (float("inf"), 0.1), (2.0, 1e3)):
+            model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
+            same_weights(torch, model)
+            loss = model(torch.from_numpy(inputs(11, (6, 4)))).pow(2).sum()
+            loss.backward()
+            total = nn.utils.clip_grad_norm_(model.parameters(), max_norm, norm_type=norm_type)
+            results.append((total, [p.grad for p in model.parameters()]))
+        nn.utils.clip_grad_value_(model.parameters(), clip_value=0.01)
+        vector = nn.utils.parameters_to_vector(model.parameters())
+        nn.utils.vector_to_parameters(vector * 2, model.parameters())
+        return {"clipped": results, "by_value": [p.grad for p in model.parameters()],
+                "vector": vector, "doubled": model[0].weight}
+
+    run_on_both(program, rtol=1e-5, atol=1e-6)
