@@ -71,3 +71,4 @@ from .norm import batch_norm, local_response_norm
 from .norm_more import group_norm, layer_norm
 from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .resize import interpolate
+from .unfold import fold, unfold

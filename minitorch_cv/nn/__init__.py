@@ -28,7 +28,7 @@ from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
-from .normalization_more import GroupNorm, LayerNorm, Upsample
+from .normalization_more import Fold, GroupNorm, LayerNorm, Unfold, Upsample
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 
@@ -38,7 +38,7 @@ sys.modules[__name__ + ".functional"] = functional
 __all__ = [
     "ELU", "GELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "LogSigmoid",
     "ReLU6", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Unflatten", "GroupNorm",
-    "LayerNorm", "Upsample",
+    "LayerNorm", "Upsample", "Fold", "Unfold",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
     "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",

@@ -1,5 +1,6 @@
-"""``LayerNorm``, ``GroupNorm`` (over features, not the batch) and ``Upsample``, around
-``F.layer_norm`` / ``F.group_norm`` / ``F.interpolate``, with torch's arguments and names."""
+"""``LayerNorm``, ``GroupNorm`` (over features, not the batch), ``Upsample``, ``Unfold`` and
+``Fold``, around ``F.layer_norm`` / ``F.group_norm`` / ``F.interpolate`` / ``F.unfold`` /
+``F.fold``, with torch's arguments and names."""
 
 from __future__ import annotations
 
@@ -96,3 +97,34 @@ class Upsample(Module):
         info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None \
             else f"size={self.size!r}"
         return info + f", mode={self.mode!r}"
+
+
+class Unfold(Module):
+    """``F.unfold`` (im2col) as a layer: (N, C, H, W) -> (N, C * kh * kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = (kernel_size, dilation,
+                                                                      padding, stride)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Unfold):
+    """``F.fold`` (col2im) as a layer: (N, C * kh * kw, L) -> (N, C, *output_size)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}, " + super().extra_repr()

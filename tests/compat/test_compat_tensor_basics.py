@@ -247,3 +247,21 @@ def test_gradient_clipping_and_parameter_vectors():
                 "vector": vector, "doubled": model[0].weight}
 
     run_on_both(program, rtol=1e-5, atol=1e-6)
+
+
+def test_convolution_as_unfold_and_matmul():
+    def program(torch):
+        F = torch.nn.functional
+        x = torch.from_numpy(inputs(12, (2, 3, 7, 6))).requires_grad_()
+        w = torch.from_numpy(inputs(13, (4, 3, 3, 3))).requires_grad_()
+        columns = F.unfold(x, kernel_size=3, padding=1, stride=2)
+        out = (w.view(4, -1) @ columns).view(2, 4, 4, 3)
+        direct = F.conv2d(x, w, padding=1, stride=2)
+        back = F.fold(columns, (7, 6), kernel_size=3, padding=1, stride=2)
+        (out.sum() + back.pow(2).sum()).backward()
+        return {"columns": columns, "same_as_conv": torch.allclose(out, direct, atol=1e-5),
+                "folded": back, "x_grad": x.grad, "w_grad": w.grad,
+                "layers": [torch.nn.Unfold(2)(x).shape, torch.nn.Fold((7, 6), 2)(
+                    torch.nn.Unfold(2)(x)).shape]}
+
+    run_on_both(program, rtol=1e-5, atol=1e-5)
