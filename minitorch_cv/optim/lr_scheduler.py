@@ -316,3 +316,16 @@ class ReduceLROnPlateau(LRScheduler):
     @property
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
+
+
+# warm-up and restart schedulers live in their own file (imported last: they subclass these)
+from .lr_scheduler_more import (  # noqa: E402
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    LinearLR,
+    SequentialLR,
+)
+
+__all__ = ["ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
+           "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR"]

@@ -26,7 +26,42 @@ SCHEDULERS = [
     ("OneCycleLR", {"max_lr": 0.01, "total_steps": 31, "three_phase": True,
                     "div_factor": 10.0}, "Adam"),
     ("OneCycleLR", {"max_lr": 0.3, "total_steps": 30, "cycle_momentum": False}, "RMSprop"),
+    ("LinearLR", {}, "SGD"),
+    ("LinearLR", {"start_factor": 0.1, "end_factor": 0.5, "total_iters": 12}, "Adam"),
+    ("ConstantLR", {"factor": 0.25, "total_iters": 7}, "SGD"),
+    ("CosineAnnealingWarmRestarts", {"T_0": 4}, "SGD"),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 0.001}, "Adam"),
 ]
+
+
+def _sequential(lib, optimizer, kind):
+    """Warm-up then decay, as modern training recipes write it."""
+    S = lib.optim.lr_scheduler
+    if kind == "cosine":
+        parts = [S.LinearLR(optimizer, start_factor=0.1, total_iters=5),
+                 S.CosineAnnealingLR(optimizer, T_max=20)]
+        return S.SequentialLR(optimizer, parts, milestones=[5])
+    parts = [S.ConstantLR(optimizer, factor=0.5, total_iters=3),
+             S.ExponentialLR(optimizer, gamma=0.9), S.StepLR(optimizer, 4, gamma=0.5),
+             S.MultiStepLR(optimizer, [3, 5], gamma=0.5)]
+    return S.SequentialLR(optimizer, parts, milestones=[4, 12, 20])
+
+
+@pytest.mark.parametrize("kind", ["cosine", "chain"])
+def test_sequential_lr_matches_torch(kind):
+    ours, theirs, opt_ours, opt_theirs, grads = _setup("SGD")
+    sched_ours, sched_theirs = _sequential(mt, opt_ours, kind), _sequential(torch, opt_theirs,
+                                                                            kind)
+    assert sched_ours.get_last_lr() == sched_theirs.get_last_lr()
+    for step in range(len(grads)):
+        opt_ours.step()
+        opt_theirs.step()
+        sched_ours.step()
+        sched_theirs.step()
+        np.testing.assert_allclose(sched_ours.get_last_lr(), sched_theirs.get_last_lr(),
+                                   rtol=1e-13, atol=0, err_msg=f"step {step}")
+        assert [g["lr"] for g in opt_ours.param_groups] == pytest.approx(
+            [g["lr"] for g in opt_theirs.param_groups], rel=1e-13)
 
 
 def _setup(optimizer_name, steps=30, seed=0):
