@@ -135,3 +135,20 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     quadratic = api.mul(api.mul(diff, diff), 0.5)
     linear_part = api.mul(api.sub(diff, 0.5 * delta), delta)
     return _reduce(api.where(diff.array < delta, quadratic, linear_part), reduction)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    return api.mul(input, api.tanh(softplus(input)))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, ``weight * x`` otherwise; ``weight`` has one value or one per channel
+    (dim 1 of the input)."""
+    slope = weight
+    if weight.numel() > 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise SizeError(f"prelu: weight has {weight.numel()} values but the input has "
+                            f"{input.shape[1] if input.ndim > 1 else 1} channels")
+        slope = api.reshape(weight, weight.numel(), *([1] * (input.ndim - 2)))
+    return api.where(input.array > 0, input, api.mul(input, slope))

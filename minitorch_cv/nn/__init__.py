@@ -14,6 +14,8 @@ from .activation_more import (
     Hardtanh,
     HuberLoss,
     LogSigmoid,
+    Mish,
+    PReLU,
     ReLU6,
     SiLU,
     SmoothL1Loss,
@@ -22,6 +24,7 @@ from .activation_more import (
     Unflatten,
 )
 from .container import ModuleDict, ModuleList, Sequential
+from .container_params import ParameterDict, ParameterList
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
 from .linear import Flatten, Identity, Linear
@@ -38,7 +41,8 @@ sys.modules[__name__ + ".functional"] = functional
 __all__ = [
     "ELU", "GELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "LogSigmoid",
     "ReLU6", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Unflatten", "GroupNorm",
-    "LayerNorm", "Upsample", "Fold", "Unfold",
+    "LayerNorm", "Upsample", "Fold", "Unfold", "Mish", "PReLU", "ParameterDict",
+    "ParameterList",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
     "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",

@@ -162,3 +162,34 @@ class HuberLoss(Module):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class Mish(_Elementwise):
+    """x * tanh(softplus(x))."""
+
+    _fn = staticmethod(F.mish)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+
+class PReLU(Module):
+    """x for x > 0, ``a * x`` otherwise, with a learned slope ``a`` (one, or one per channel:
+    ``num_parameters=C`` for input (N, C, *)), initialised to ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        from ..autograd.function import no_grad  # noqa: PLC0415
+        from .linear import empty_parameter  # noqa: PLC0415
+
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = empty_parameter((num_parameters,), device, dtype)
+        with no_grad():
+            self.weight.fill_(init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -265,3 +265,32 @@ def test_convolution_as_unfold_and_matmul():
                     torch.nn.Unfold(2)(x)).shape]}
 
     run_on_both(program, rtol=1e-5, atol=1e-5)
+
+
+def test_parameter_containers_and_learned_activations():
+    def program(torch):
+        nn = torch.nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weights = nn.ParameterList([nn.Parameter(torch.zeros(4, 3)),
+                                                 nn.Parameter(torch.zeros(2, 4))])
+                self.biases = nn.ParameterDict({"first": nn.Parameter(torch.zeros(4))})
+                self.biases["second"] = nn.Parameter(torch.zeros(2))
+                self.act = nn.PReLU(4, init=0.1)
+                self.mish = nn.Mish()
+
+            def forward(self, x):
+                x = self.act(x @ self.weights[0].t() + self.biases["first"])
+                return self.mish(x @ self.weights[1].t() + self.biases["second"])
+
+        net = Net()
+        same_weights(torch, net)
+        out = net(torch.from_numpy(inputs(14, (5, 3))))
+        out.sum().backward()
+        return {"names": [n for n, _ in net.named_parameters()],
+                "state": list(net.state_dict()), "out": out, "len": len(net.weights),
+                "grads": [p.grad for p in net.parameters()], "keys": list(net.biases.keys())}
+
+    run_on_both(program)
