@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
+from ..model_record import record_constructor_calls
 from .hooks import RemovableHandle, parse_to
 from .parameter import Parameter
 
@@ -40,6 +41,11 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # remember each instance's constructor call, so save(model) needs no pickle
+        record_constructor_calls(cls)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
