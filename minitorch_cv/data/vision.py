@@ -22,7 +22,8 @@ import numpy as np
 from . import download as dl
 from .dataset import Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, IDXFormatError, read_idx
-from .transform_base import apply_batch
+from .image import hwc_to_pil
+from .transform_base import apply_batch, batch_safe
 
 # Mirrors are module-level so tests (and users behind a proxy) can replace them.
 MNIST_MIRRORS = [
@@ -32,6 +33,10 @@ MNIST_MIRRORS = [
 FASHION_MNIST_MIRRORS = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
 
 EMBEDDED_PATH = Path(__file__).parent / "embedded" / "fashion_mnist_subset.npz"
+
+
+def _hwc(image: np.ndarray) -> np.ndarray:
+    return image[..., None] if image.ndim == 2 else image
 
 
 class ImageDataset(Dataset):
@@ -51,19 +56,26 @@ class ImageDataset(Dataset):
         return len(self.data)
 
     def __getitem__(self, index):
-        image, target = self.data[index], int(self.targets[index])
+        image, target = hwc_to_pil(_hwc(self.data[index])), int(self.targets[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
 
-    def get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        images, targets = self.data[indices], self.targets[indices]
-        if self.transform is not None:
-            images = apply_batch(self.transform, images)
+    @property
+    def get_batch(self):
+        # Only when the whole batch can be transformed at once with the same result as image by
+        # image (``batch_safe``); otherwise the DataLoader goes through __getitem__.
+        if self.transform is None or not batch_safe(self.transform):
+            raise AttributeError(f"{type(self).__name__}'s transform works image by image")
+        return self._get_batch
+
+    def _get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        images = apply_batch(self.transform, self.data[indices])
+        targets = self.targets[indices]
         if self.target_transform is not None:
-            targets = apply_batch(self.target_transform, targets)
+            targets = np.stack([np.asarray(self.target_transform(int(t))) for t in targets])
         return images, targets
 
     def __repr__(self) -> str:

@@ -55,9 +55,9 @@ def test_collate_dtypes_and_values(dataset_cls):
     loader = DataLoader(dataset_cls(images, labels), batch_size=4)
     x, y = next(iter(loader))
     assert isinstance(x, mt.Tensor) and isinstance(y, mt.Tensor)
-    assert x.dtype == np.float32 and x.shape == (4, 2, 3, 3)
+    assert x.dtype == np.float64 and x.shape == (4, 2, 3, 3)  # dtype kept, as torch
     assert y.dtype == np.int64 and y.shape == (4,)
-    np.testing.assert_array_equal(x.numpy(), images[:4].astype(np.float32))
+    np.testing.assert_array_equal(x.numpy(), images[:4])
     np.testing.assert_array_equal(y.numpy(), labels[:4])
 
 
@@ -80,7 +80,7 @@ def test_uint8_arrays_keep_dtype_and_dicts_collate():
     samples = [{"image": np.full((2, 2), i, np.uint8), "label": np.int32(i)} for i in range(3)]
     batch = default_collate(samples)
     assert batch["image"].dtype == np.uint8 and batch["image"].shape == (3, 2, 2)
-    assert batch["label"].dtype == np.int64
+    assert batch["label"].dtype == np.int32  # a NumPy scalar keeps its dtype, as torch
 
 
 def test_shuffle_with_seed_is_reproducible_and_fresh_each_epoch():
