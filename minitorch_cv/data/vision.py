@@ -42,8 +42,10 @@ def _hwc(image: np.ndarray) -> np.ndarray:
 class ImageDataset(Dataset):
     """In-memory images and integer labels, with torchvision's ``transform`` arguments.
 
-    ``dataset[i]`` is ``(transform(data[i]), target_transform(targets[i]))``; ``get_batch``
-    does the same for many indices at once, with ``transform.batch`` when it exists.
+    ``dataset[i]`` is ``(image, target)`` as torchvision's: the image is a PIL image (mode
+    ``L`` or ``RGB``) passed through ``transform`` (``ToTensor()`` makes it a float Tensor),
+    the target an ``int`` passed through ``target_transform``. ``get_batch`` does the same for
+    many indices at once, when the transform starts with ``ToTensor`` (``batch_safe``).
     """
 
     classes: list[str] = []
@@ -87,9 +89,11 @@ class MNIST(ImageDataset):
     """The MNIST handwritten digits (LeCun, Cortes and Burges): 60,000 train, 10,000 test.
 
     Args:
-        root: folder holding ``mnist/`` (or torchvision's ``MNIST/raw/``); see the module doc.
+        root: folder holding ``mnist/`` or torchvision's ``MNIST/raw/`` with the four IDX files,
+            ``.gz`` or uncompressed; see the module doc.
         train: the training split, else the test split.
-        transform: applied to each ``uint8 (28, 28)`` image (``ToTensor()`` to get floats).
+        transform: applied to each image, a PIL image of mode ``L`` (``ToTensor()`` gives a
+            ``float32 (1, 28, 28)`` Tensor in [0, 1]).
         target_transform: applied to each integer label.
         download: fetch the official files (md5-checked) when they are not found.
     """
@@ -119,13 +123,12 @@ class MNIST(ImageDataset):
         self.transform = transform
         self.target_transform = target_transform
         self.root = root
-        folder = self._locate(root, download)
+        folder, (images_name, labels_name) = self._locate(root, download)
         self.folder = folder
         if folder is None:  # only a dataset with an embedded subset gets here
             _warn_embedded_once(type(self).__name__)
             self.data, self.targets = load_embedded(self.train, self.embedded)
             return
-        images_name, labels_name = self.split_files()
         images = read_idx(folder / images_name, IMAGES_MAGIC)
         labels = read_idx(folder / labels_name, LABELS_MAGIC)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
@@ -143,16 +146,22 @@ class MNIST(ImageDataset):
         prefix = "train" if self.train else "t10k"
         return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
 
-    def _locate(self, root, download: bool) -> Path | None:
+    def _locate(self, root, download: bool) -> tuple[Path | None, tuple[str, str]]:
+        """The folder holding the split's files and their names (``.gz`` or, as torchvision
+        leaves them after its download, uncompressed)."""
         roots = dl.search_roots(root)
         needed = self.split_files()
         folder, tried = dl.find_folder(roots, self.folders, needed)
         if folder is not None:
-            return folder
+            return folder, needed
+        plain = tuple(name.removesuffix(".gz") for name in needed)
+        folder, _ = dl.find_folder(roots, self.folders, plain)
+        if folder is not None:
+            return folder, plain
         if download:
-            return self.download(roots[0] / self.folders[0])
+            return self.download(roots[0] / self.folders[0]), needed
         if root is None and self.embedded is not None and self.embedded.is_file():
-            return None
+            return None, needed
         target = roots[0] / self.folders[0]
         raise dl.DatasetNotFoundError(
             dl.not_found_message(type(self).__name__, tried, needed, target)
