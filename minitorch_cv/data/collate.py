@@ -67,11 +67,11 @@ def default_collate(batch: list):
         except TypeError:  # a mapping type that cannot be built from a dict
             return collated
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
-        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(first)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(first, Sequence):
         if any(len(sample) != len(first) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        collated = [default_collate(list(field)) for field in zip(*batch)]
+        collated = [default_collate(field) for field in zip(*batch)]
         if isinstance(first, tuple):
             return collated  # torch: tuples come back as lists
         try:

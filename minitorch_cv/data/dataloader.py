@@ -96,6 +96,7 @@ class DataLoader:
                  persistent_workers: bool = False, pin_memory_device: str = "",
                  in_order: bool = True, seed: int | None = None):
         _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
+        _check_context(multiprocessing_context, num_workers)
         if seed is not None and generator is None:
             from ..generator import Generator  # noqa: PLC0415
 
@@ -251,6 +252,18 @@ class _as_worker:  # noqa: N801  (a context manager used like a function)
     def __exit__(self, *exc):
         global _current_worker
         _current_worker = self.saved
+
+
+def _check_context(context, num_workers: int) -> None:
+    if context is None:
+        return
+    if num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                         f"(num_workers > 0), but got num_workers={num_workers}")
+    methods = ("fork", "spawn", "forkserver")
+    if isinstance(context, str) and context not in methods:
+        raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                         f"{list(methods)}, but got multiprocessing_context={context!r}")
 
 
 def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
