@@ -28,7 +28,7 @@ _ERROR = (
 
 def _collate_error(what) -> TypeError:
     hint = ""
-    if type(what).__module__.startswith("PIL"):
+    if str(getattr(what, "__module__", "")).startswith("PIL"):
         hint = " (a PIL image: give the dataset transform=ToTensor() to get Tensors)"
     return TypeError(_ERROR.format(what) + hint)
 
