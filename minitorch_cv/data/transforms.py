@@ -1,16 +1,17 @@
-"""Transforms on NumPy arrays, for one sample or a whole batch at once.
+"""Transforms with torchvision's names, for one image or a whole batch at once.
 
 Every transform has two entry points:
 
-- ``t(sample)``: one image. ``ToTensor`` takes a ``uint8`` image ``(H, W)`` or ``(H, W, C)``;
-  the others take its output, a float array ``(C, H, W)``.
-- ``t.batch(images)``: a batch with a leading ``N``, ``(N, H, W)`` / ``(N, H, W, C)`` for
-  ``ToTensor`` and ``(N, C, H, W)`` after it. Random transforms draw one set of parameters per
-  sample, in a few vectorised NumPy calls; the image datasets call ``batch`` so a DataLoader
-  batch is never a Python loop over images.
+- ``t(image)``: one image, as torchvision: a PIL image before ``ToTensor`` (returned as a PIL
+  image), a Tensor ``(C, H, W)`` after it (returned as a Tensor); ``ToTensor`` turns the first
+  into the second. NumPy arrays are accepted too and returned as arrays (``image.py``).
+- ``t.batch(images)``: a batch of arrays with a leading ``N``, ``(N, H, W)`` / ``(N, H, W, C)``
+  raw bytes for ``ToTensor`` and ``(N, C, H, W)`` after it. Random transforms draw one set of
+  parameters per sample, in a few vectorised NumPy calls; the image datasets call ``batch`` when
+  their transform starts with ``ToTensor``, so a DataLoader batch is not a loop over images.
 
 Randomness comes from ``minitorch_cv.random.generator("cpu")``, so ``minitorch_cv.manual_seed``
-makes augmentation repeatable. The bilinear ones (``Resize``, ``RandomRotation``,
+makes augmentation repeatable. The resampling ones (``Resize``, ``RandomRotation``,
 ``RandomResizedCrop``) are written in ``geometric.py`` and exported here too, so
 ``from minitorch_cv.data import transforms as T`` offers torchvision's names.
 """
