@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from .color import ColorJitter, RandomGrayscale
+from .extra import RandomApply, RandomErasing, ToPILImage
 from .geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
 from .image import is_pil, pil_to_hwc, to_tensor_array
 from .transform_base import Transform, apply_batch, augmentation_rng, size_pair
@@ -30,6 +32,11 @@ from .transform_base import Transform, apply_batch, augmentation_rng, size_pair
 __all__ = [
     "CenterCrop",
     "ChannelMismatchError",
+    "ColorJitter",
+    "RandomApply",
+    "RandomErasing",
+    "RandomGrayscale",
+    "ToPILImage",
     "Grayscale",
     "InterpolationMode",
     "Pad",

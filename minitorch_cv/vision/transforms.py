@@ -5,20 +5,26 @@ NumPy arrays."""
 from ..data.geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
 from ..data.transforms import (
     CenterCrop,
+    ColorJitter,
     Compose,
     Grayscale,
     Lambda,
     Normalize,
     Pad,
     PILToTensor,
+    RandomApply,
     RandomCrop,
+    RandomErasing,
+    RandomGrayscale,
     RandomHorizontalFlip,
     RandomVerticalFlip,
+    ToPILImage,
     ToTensor,
 )
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
     "Grayscale",
     "InterpolationMode",
@@ -26,11 +32,15 @@ __all__ = [
     "Normalize",
     "PILToTensor",
     "Pad",
+    "RandomApply",
     "RandomCrop",
+    "RandomErasing",
+    "RandomGrayscale",
     "RandomHorizontalFlip",
     "RandomResizedCrop",
     "RandomRotation",
     "RandomVerticalFlip",
     "Resize",
+    "ToPILImage",
     "ToTensor",
 ]

@@ -249,3 +249,107 @@ def test_make_grid_of_a_list_and_save_image(tmp_path):
     path = tmp_path / "grid.png"
     torchvision.utils.save_image(images[0], path)
     assert Image.open(path).size == (3, 3)
+
+
+def _gray_torch(x):
+    return 0.2989 * x[..., 0:1, :, :] + 0.587 * x[..., 1:2, :, :] + 0.114 * x[..., 2:3, :, :]
+
+
+def test_color_adjustments_match_torchvision_formulas():
+    from minitorch_cv.data import color
+
+    x = _torch_to_tensor(_rgb(5, 7))
+    ours = x.numpy()
+    # torchvision's _blend(img1, img2, ratio) = (ratio * img1 + (1 - ratio) * img2).clamp(0, 1)
+    cases = {
+        color.adjust_brightness: lambda f: (f * x).clamp(0, 1),
+        color.adjust_contrast: lambda f: (f * x + (1 - f) * _gray_torch(x).mean()).clamp(0, 1),
+        color.adjust_saturation: lambda f: (f * x + (1 - f) * _gray_torch(x)).clamp(0, 1),
+    }
+    for function, expected in cases.items():
+        for factor in (0.0, 0.6, 1.7):
+            np.testing.assert_allclose(function(ours, factor), expected(factor).numpy(),
+                                       atol=2e-6)
+    import colorsys
+
+    for shift in (-0.5, -0.2, 0.0, 0.3):
+        out = color.adjust_hue(ours, shift)
+        for r, c in [(0, 0), (2, 3), (4, 6)]:
+            h, s, v = colorsys.rgb_to_hsv(*ours[:, r, c])
+            np.testing.assert_allclose(out[:, r, c], colorsys.hsv_to_rgb((h + shift) % 1, s, v),
+                                       atol=1e-6)
+    with pytest.raises(ValueError, match="hue_factor"):
+        color.adjust_hue(ours, 0.7)
+
+
+def test_color_jitter_on_pil_uses_pillow_as_torchvision():
+    from PIL import ImageEnhance
+
+    image = Image.fromarray(_rgb(6, 6))
+    out = transforms.ColorJitter(brightness=(1.5, 1.5))(image)
+    np.testing.assert_array_equal(np.asarray(out),
+                                  np.asarray(ImageEnhance.Brightness(image).enhance(1.5)))
+    out = transforms.ColorJitter(saturation=(0.3, 0.3))(image)
+    np.testing.assert_array_equal(np.asarray(out),
+                                  np.asarray(ImageEnhance.Color(image).enhance(0.3)))
+    # torchvision's PIL hue: add int(hue * 255) to the H band of HSV, wrapping around
+    out = transforms.ColorJitter(hue=(0.1, 0.1))(image)
+    h, s, v = image.convert("HSV").split()
+    np_h = np.array(h, dtype=np.uint8)
+    with np.errstate(over="ignore"):
+        np_h += np.int32(0.1 * 255).astype(np.uint8)
+    expected = Image.merge("HSV", (Image.fromarray(np_h, "L"), s, v)).convert("RGB")
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(expected))
+    for bad in (dict(brightness=-1), dict(hue=0.6), dict(contrast=(1.5, 0.5))):
+        with pytest.raises(ValueError):
+            transforms.ColorJitter(**bad)
+    jitter = transforms.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    mt.manual_seed(1)
+    a = jitter(transforms.ToTensor()(_rgb()))
+    mt.manual_seed(1)
+    b = jitter(transforms.ToTensor()(_rgb()))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert 0 <= a.numpy().min() and a.numpy().max() <= 1
+
+
+def test_to_pil_image_as_torchvision():
+    x = torch.rand(3, 4, 5)
+    image = transforms.ToPILImage()(mt.Tensor(x.numpy()))
+    assert image.mode == "RGB" and image.size == (5, 4)
+    # torchvision: pic.mul(255).byte(), then (H, W, C)
+    np.testing.assert_array_equal(np.asarray(image), x.mul(255).byte().permute(1, 2, 0).numpy())
+    gray = transforms.ToPILImage()(mt.Tensor(x.numpy()[:1]))
+    assert gray.mode == "L"
+    pixels = _rgb()
+    back = transforms.ToPILImage()(transforms.PILToTensor()(Image.fromarray(pixels)))
+    np.testing.assert_array_equal(np.asarray(back), pixels)
+    with pytest.raises(TypeError, match="pic should be Tensor or ndarray"):
+        transforms.ToPILImage()(Image.fromarray(pixels))
+
+
+def test_random_erasing_random_apply_random_grayscale():
+    x = mt.Tensor(np.ones((3, 20, 20), np.float32))
+    mt.manual_seed(0)
+    for _ in range(10):
+        out = transforms.RandomErasing(p=1.0, value=0)(x).numpy()
+        erased = out[0] == 0
+        rows, cols = np.nonzero(erased)
+        h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert erased.sum() == h * w  # one rectangle, the same in every channel
+        assert np.array_equal(out[1] == 0, erased)
+        assert 0.02 * 400 * 0.7 <= h * w <= 0.33 * 400 * 1.3  # area from `scale`, rounded
+    np.testing.assert_array_equal(transforms.RandomErasing(p=0.0)(x).numpy(), x.numpy())
+    noisy = transforms.RandomErasing(p=1.0, value="random")(x).numpy()
+    assert (noisy != 1).any()
+    with pytest.raises(TypeError, match="Tensor Image"):
+        transforms.RandomErasing()(Image.fromarray(_rgb()))
+    with pytest.raises(ValueError, match="Scale should be between 0 and 1"):
+        transforms.RandomErasing(scale=(0.5, 2))
+    flip = transforms.RandomApply([transforms.RandomHorizontalFlip(p=1.0)], p=1.0)
+    np.testing.assert_array_equal(flip(x).numpy(), x.numpy()[..., ::-1])
+    never = transforms.RandomApply([transforms.RandomHorizontalFlip(p=1.0)], p=0.0)
+    image = Image.fromarray(_rgb())
+    assert never(image) is image
+    gray = transforms.RandomGrayscale(p=1.0)(image)
+    assert gray.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(gray)[..., 0], np.asarray(image.convert("L")))
