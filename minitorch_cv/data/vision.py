@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..autograd.tensor import Tensor
 from . import download as dl
 from .dataset import Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, IDXFormatError, read_idx
@@ -49,16 +50,36 @@ class ImageDataset(Dataset):
     """
 
     classes: list[str] = []
-    data: np.ndarray
-    targets: np.ndarray
     transform: Callable | None = None
     target_transform: Callable | None = None
+    tensor_attributes = False  # data and targets as Tensors (torchvision's MNIST family)
+    _data: np.ndarray
+    _targets: np.ndarray
+
+    @property
+    def data(self):
+        """The images, ``uint8 (N, H, W[, C])``: a Tensor where torchvision has one (MNIST,
+        Fashion-MNIST), a NumPy array where it has one (CIFAR-10); memory is shared."""
+        return Tensor(self._data) if self.tensor_attributes else self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value.array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def targets(self):
+        """The labels, ``int64 (N,)``, a Tensor or an array as ``data``."""
+        return Tensor(self._targets) if self.tensor_attributes else self._targets
+
+    @targets.setter
+    def targets(self, value) -> None:
+        self._targets = value.array if isinstance(value, Tensor) else np.asarray(value)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __getitem__(self, index):
-        image, target = hwc_to_pil(_hwc(self.data[index])), int(self.targets[index])
+        image, target = hwc_to_pil(_hwc(self._data[index])), int(self._targets[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
@@ -74,15 +95,15 @@ class ImageDataset(Dataset):
         return self._get_batch
 
     def _get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        images = apply_batch(self.transform, self.data[indices])
-        targets = self.targets[indices]
+        images = apply_batch(self.transform, self._data[indices])
+        targets = self._targets[indices]
         if self.target_transform is not None:
             targets = np.stack([np.asarray(self.target_transform(int(t))) for t in targets])
         return images, targets
 
     def __repr__(self) -> str:
         split = "train" if getattr(self, "train", True) else "test"
-        return f"{type(self).__name__}(split={split}, n={len(self)}, shape={self.data.shape[1:]})"
+        return f"{type(self).__name__}(split={split}, n={len(self)}, shape={self._data.shape[1:]})"
 
 
 class MNIST(ImageDataset):
@@ -99,6 +120,7 @@ class MNIST(ImageDataset):
     """
 
     folders = ("mnist", "MNIST/raw")
+    tensor_attributes = True
     embedded: Path | None = None  # a packaged subset to fall back on, if the dataset has one
     resources = [
         ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
@@ -225,6 +247,7 @@ class EmbeddedFashionMNIST(ImageDataset):
     """
 
     classes = FashionMNIST.classes
+    tensor_attributes = True
 
     def __init__(
         self,

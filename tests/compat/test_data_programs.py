@@ -374,3 +374,24 @@ def test_training_loop_on_both_libraries_with_the_same_weights():
     theirs = run(torch, tud, torch.nn, torch.optim)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)
+
+
+def test_dataset_attributes_are_tensors_as_torchvision(fashion_root):
+    root, files = fashion_root
+    images, labels = files["train-images-idx3-ubyte"], files["train-labels-idx1-ubyte"]
+    train_data = datasets.FashionMNIST(root, train=True, transform=ToTensor())
+    # what course notebooks print and compute on the raw attributes
+    assert tuple(train_data.data.size()) == (N_TRAIN, 28, 28)
+    assert tuple(train_data.targets.size()) == (N_TRAIN,)
+    assert train_data.data.dtype == np.uint8 and train_data.targets.dtype == np.int64
+    mean = (train_data.data.float() / 255).mean().item()
+    expected = (torch.from_numpy(images.copy()).float() / 255).mean().item()
+    assert mean == pytest.approx(expected, rel=1e-6)
+    # keep the first five classes, the way notebooks filter torchvision datasets
+    keep = train_data.targets < 5
+    train_data.data, train_data.targets = train_data.data[keep], train_data.targets[keep]
+    assert len(train_data) == int((labels < 5).sum())
+    x, y = next(iter(DataLoader(train_data, batch_size=len(train_data))))
+    assert y.numpy().max() < 5
+    np.testing.assert_array_equal(x.numpy()[:, 0] * 255, images[labels < 5].astype(np.float32))
+    assert not datasets.CIFAR10.tensor_attributes  # torchvision's CIFAR10.data is NumPy
