@@ -11,6 +11,7 @@ from .collate import collate_arrays, default_collate, default_convert
 from .dataloader import DataLoader, get_worker_info
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .download import DatasetNotFoundError, DownloadError
+from .folder import DatasetFolder, ImageFolder
 from .geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
 from .idx import IDXFormatError, read_idx
 from .mix import cutmix, mixup, one_hot
@@ -38,6 +39,8 @@ from .transforms import (
 from .vision import MNIST, EmbeddedDataWarning, EmbeddedFashionMNIST, FashionMNIST
 
 __all__ = [
+    "DatasetFolder",
+    "ImageFolder",
     "BatchSampler",
     "ConcatDataset",
     "Grayscale",

@@ -1,7 +1,8 @@
-"""``torchvision.datasets``' image classification sets, with its arguments (``root``, ``train``,
+"""``torchvision.datasets``' image classification sets and ``ImageFolder``, with its arguments (``root``, ``train``,
 ``transform``, ``target_transform``, ``download``); implemented in ``minitorch_cv.data``."""
 
 from ..data.cifar import CIFAR10
+from ..data.folder import DatasetFolder, ImageFolder
 from ..data.vision import MNIST, FashionMNIST
 
-__all__ = ["CIFAR10", "MNIST", "FashionMNIST"]
+__all__ = ["CIFAR10", "MNIST", "DatasetFolder", "FashionMNIST", "ImageFolder"]

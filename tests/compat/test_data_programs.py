@@ -395,3 +395,62 @@ def test_dataset_attributes_are_tensors_as_torchvision(fashion_root):
     assert y.numpy().max() < 5
     np.testing.assert_array_equal(x.numpy()[:, 0] * 255, images[labels < 5].astype(np.float32))
     assert not datasets.CIFAR10.tensor_attributes  # torchvision's CIFAR10.data is NumPy
+
+
+def test_transfer_learning_tutorial_image_folder(tmp_path):
+    import os
+
+    rng = np.random.default_rng(7)
+    data_dir = tmp_path / "hymenoptera_data"
+    for split, count in (("train", 5), ("val", 3)):
+        for name in ("bees", "ants"):
+            folder = data_dir / split / name
+            folder.mkdir(parents=True)
+            for i in range(count):
+                pixels = rng.integers(0, 256, (12 + i, 14, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{i}.png")
+            (folder / "notes.txt").write_text("not an image")
+    # --- the tutorial, imports changed (sizes made small) ---
+    data_transforms = {
+        "train": transforms.Compose([
+            transforms.RandomResizedCrop(8),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ]),
+        "val": transforms.Compose([
+            transforms.Resize(10),
+            transforms.CenterCrop(8),
+            transforms.ToTensor(),
+            transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ]),
+    }
+    image_datasets = {x: datasets.ImageFolder(os.path.join(data_dir, x), data_transforms[x])
+                      for x in ["train", "val"]}
+    dataloaders = {x: DataLoader(image_datasets[x], batch_size=4, shuffle=True, num_workers=4)
+                   for x in ["train", "val"]}
+    dataset_sizes = {x: len(image_datasets[x]) for x in ["train", "val"]}
+    class_names = image_datasets["train"].classes
+    inputs, classes = next(iter(dataloaders["train"]))
+    out = torchvision.utils.make_grid(inputs)
+    # --- checks against torchvision's rules ---
+    assert class_names == ["ants", "bees"] and dataset_sizes == {"train": 10, "val": 6}
+    assert image_datasets["val"].targets == [0, 0, 0, 1, 1, 1]
+    assert inputs.shape == (4, 3, 8, 8) and classes.dtype == np.int64 and out.shape == (3, 12, 42)
+    val = image_datasets["val"]
+    x, y = next(iter(DataLoader(val, batch_size=6)))
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(-1, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(-1, 1, 1)
+    for k, (path, target) in enumerate(val.samples):
+        image = Image.open(path).convert("RGB")
+        w, h = image.size  # Resize(10): the shorter side becomes 10
+        size = (10, int(10 * w / h)) if h <= w else (int(10 * h / w), 10)
+        resized = np.asarray(image.resize(size[::-1], Image.BILINEAR))
+        top, left = int(round((size[0] - 8) / 2.0)), int(round((size[1] - 8) / 2.0))
+        crop = resized[top : top + 8, left : left + 8]
+        expected = (_torchvision_to_tensor(crop) - mean) / std
+        np.testing.assert_allclose(x.numpy()[k], expected.numpy(), atol=1e-5)
+        assert y.numpy()[k] == target
+    with pytest.raises(FileNotFoundError, match="Found no valid file for the classes"):
+        (data_dir / "val" / "wasps").mkdir()
+        datasets.ImageFolder(data_dir / "val")
