@@ -1,5 +1,6 @@
-"""``torchvision.datasets``' image classification sets and ``ImageFolder``, with its arguments (``root``, ``train``,
-``transform``, ``target_transform``, ``download``); implemented in ``minitorch_cv.data``."""
+"""``torchvision.datasets``: ``MNIST``, ``FashionMNIST``, ``CIFAR10`` with its arguments
+(``root``, ``train``, ``transform``, ``target_transform``, ``download``), and
+``ImageFolder``; implemented in ``minitorch_cv.data``."""
 
 from ..data.cifar import CIFAR10
 from ..data.folder import DatasetFolder, ImageFolder
