@@ -135,7 +135,7 @@ class ColorJitter(Transform):
         enhancers = (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color)
         for function, factor in self._steps(self.get_params()):
             if function is adjust_hue:
-                image = _pil_hue(image, factor)
+                image = pil_hue(image, factor)
             else:
                 index = (adjust_brightness, adjust_contrast, adjust_saturation).index(function)
                 image = enhancers[index](image).enhance(factor)
@@ -152,7 +152,7 @@ class ColorJitter(Transform):
         return out
 
 
-def _pil_hue(image, factor: float):
+def pil_hue(image, factor: float):
     """torchvision's PIL hue shift: add ``factor * 255`` to the H band, wrapping around."""
     if not -0.5 <= factor <= 0.5:
         raise ValueError(f"hue_factor ({factor}) is not in [-0.5, 0.5].")

@@ -353,3 +353,39 @@ def test_random_erasing_random_apply_random_grayscale():
     gray = transforms.RandomGrayscale(p=1.0)(image)
     assert gray.mode == "RGB"
     np.testing.assert_array_equal(np.asarray(gray)[..., 0], np.asarray(image.convert("L")))
+
+
+def test_functional_api_as_torchvision():
+    from PIL import ImageEnhance
+
+    import minitorch_cv.vision.transforms.functional as TF
+
+    pixels = _rgb(6, 8)
+    image, tensor = Image.fromarray(pixels), TF.to_tensor(Image.fromarray(pixels))
+    x = _torch_to_tensor(pixels)
+    np.testing.assert_array_equal(TF.hflip(tensor).numpy(), torch.flip(x, [2]).numpy())
+    np.testing.assert_array_equal(TF.vflip(tensor).numpy(), torch.flip(x, [1]).numpy())
+    np.testing.assert_array_equal(np.asarray(TF.hflip(image)), pixels[:, ::-1])
+    np.testing.assert_array_equal(TF.crop(tensor, 1, 2, 3, 4).numpy(), x[:, 1:4, 2:6].numpy())
+    np.testing.assert_array_equal(np.asarray(TF.crop(image, 1, 2, 3, 4)), pixels[1:4, 2:6])
+    outside = TF.crop(tensor, -1, 6, 3, 4).numpy()  # torchvision pads with zeros
+    assert outside.shape == (3, 3, 4)
+    assert (outside[:, 0] == 0).all() and (outside[:, :, 2:] == 0).all()
+    np.testing.assert_array_equal(outside[:, 1:, :2], x[:, :2, 6:].numpy())
+    rotated = TF.rotate(image, 90)
+    np.testing.assert_array_equal(np.asarray(rotated), np.asarray(image.rotate(90)))
+    assert TF.resized_crop(tensor, 0, 0, 4, 4, [2, 2]).shape == (3, 2, 2)
+    np.testing.assert_array_equal(np.asarray(TF.adjust_contrast(image, 0.5)),
+                                  np.asarray(ImageEnhance.Contrast(image).enhance(0.5)))
+    np.testing.assert_allclose(TF.adjust_brightness(tensor, 0.5).numpy(), (0.5 * x).numpy(),
+                               atol=1e-7)
+    np.testing.assert_allclose(TF.normalize(tensor, [0.5] * 3, [0.5] * 3).numpy(),
+                               ((x - 0.5) / 0.5).numpy(), atol=1e-6)
+    mt.manual_seed(0)
+    state = mt.random.generator("cpu").bit_generator.state
+    TF.adjust_hue(tensor, 0.2)
+    TF.adjust_saturation(image, 0.2)
+    assert mt.random.generator("cpu").bit_generator.state == state  # no random draws
+    assert TF.to_pil_image(TF.pil_to_tensor(image)).size == image.size
+    erased = TF.erase(tensor, 1, 1, 2, 2, 0.0)
+    assert (erased.numpy()[:, 1:3, 1:3] == 0).all() and (tensor.numpy()[:, 1:3, 1:3] != 0).any()

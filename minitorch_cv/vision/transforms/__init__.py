@@ -2,8 +2,8 @@
 ``minitorch_cv.data.geometric``. They take PIL images, Tensors (after ``ToTensor``) and, ours,
 NumPy arrays."""
 
-from ..data.geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
-from ..data.transforms import (
+from ...data.geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
+from ...data.transforms import (
     CenterCrop,
     ColorJitter,
     Compose,
