@@ -78,7 +78,7 @@ def apply_to_image(image, batch_fn):
         out = batch_fn(chw[None])[0]
         return hwc_to_pil(out.transpose(1, 2, 0).astype(chw.dtype, copy=False), like=image)
     if isinstance(image, Tensor):
-        if image.device != "cpu":
+        if not isinstance(image.array, np.ndarray):
             raise ValueError("transforms run on the host: apply them before moving to the GPU")
         return Tensor(np.ascontiguousarray(batch_fn(image.array[None])[0]))
     return batch_fn(np.asarray(image)[None])[0]
