@@ -323,3 +323,24 @@ def test_num_workers_gives_identical_batches_and_calls_worker_init_fn():
     assert run(0, []) == run(2, calls)
     assert calls == [(0, 0, 2), (1, 1, 2)] * 2  # once per worker per epoch, as torch
     assert mud.get_worker_info() is None  # outside a worker, as torch
+
+
+SUPPORTED = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+             "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+             "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
+             "get_worker_info", "random_split"]
+
+
+def test_torch_import_paths_exist():
+    import importlib
+
+    for name in SUPPORTED:
+        assert name in tud.__all__ and hasattr(mud, name), name
+    for module, names in {"dataloader": ["DataLoader", "default_collate", "get_worker_info"],
+                          "dataset": ["Dataset", "Subset", "TensorDataset", "random_split"],
+                          "sampler": ["BatchSampler", "RandomSampler", "Sampler"]}.items():
+        ours = importlib.import_module(f"minitorch_cv.utils.data.{module}")
+        theirs = importlib.import_module(f"torch.utils.data.{module}")
+        for name in names:
+            assert hasattr(theirs, name) and getattr(ours, name) is getattr(mud, name)
+    assert mt.utils.data.DataLoader is mud.DataLoader  # reachable as torch.utils.data.X

@@ -22,6 +22,7 @@ from ...data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from . import dataloader, dataset, sampler
 
 __all__ = [
     "BatchSampler",
@@ -37,8 +38,11 @@ __all__ = [
     "TensorDataset",
     "WeightedRandomSampler",
     "WorkerInfo",
+    "dataloader",
+    "dataset",
     "default_collate",
     "default_convert",
     "get_worker_info",
     "random_split",
+    "sampler",
 ]
