@@ -102,11 +102,17 @@ def clamp(a, min=None, max=None):  # noqa: A002
     return E.Clamp.apply(a, min=min, max=max)
 
 
-def relu(a):
-    return E.ReLU.apply(a)
+def relu(a, inplace=False):
+    """max(a, 0); ``inplace=True`` changes ``a`` and returns it (recorded, as torch)."""
+    return a.relu_() if inplace else E.ReLU.apply(a)
 
 
-def leaky_relu(a, negative_slope=0.01):
+def leaky_relu(a, negative_slope=0.01, inplace=False):
+    if inplace:
+        from ..autograd.inplace import inplace as run_inplace  # noqa: PLC0415
+
+        return run_inplace(a, "leaky_relu_", lambda t: leaky_relu(t, negative_slope),
+                           save_result=negative_slope >= 0)  # torch saves the result
     return E.LeakyReLU.apply(a, negative_slope=negative_slope)
 
 
