@@ -95,19 +95,27 @@ def _rewire_saved(ctx, target: Tensor, old, out: Tensor, save_result: bool) -> N
     ctx._saved_versions = [v for v in ctx._saved_versions if v[0] not in mine]
 
 
-def inplace(target: Tensor, op: str, compute, *operands, save_result: bool = False) -> Tensor:
+def inplace(target: Tensor, op: str, compute, *operands, save_result: bool = False,
+            direct=None) -> Tensor:
     """Run ``compute(target)`` (the out-of-place op) and make its result ``target``'s new value.
 
     ``operands`` are the other inputs (only their ``requires_grad`` matters here).
     ``save_result``: the op's backward gives the same answer from its result as from its
     input (``leaky_relu_`` with a slope >= 0): keep the result, as torch does, instead of a
-    copy of the old values.
+    copy of the old values. ``direct(array)``: when nothing is recorded, change the array
+    with it instead (``t[i] = v`` in a loop must not copy the whole tensor every time).
     """
     _check_leaf(target, op, view=op == "__setitem__")
     record = is_grad_enabled() and (target.requires_grad or any(map(_requires_grad, operands)))
     if record:
         _check_not_a_view(target, op)
         out = compute(target)
+    elif direct is not None:
+        if not target.array.flags.writeable:
+            _check_result(target, target, op)  # raises torch's message for expand() results
+        direct(target.array)
+        target._version_counter[0] += 1
+        return target
     else:
         with no_grad():
             out = compute(target)
@@ -181,7 +189,10 @@ def _overwrite_with(self, op: str, src):
     except ValueError:
         raise RuntimeError(f"{op}: the source of shape {list(np.shape(src))} is not "
                            f"broadcastable to the tensor's shape {list(self.shape)}") from None
-    return inplace(self, op, lambda t: Overwrite.apply(t, src), src)
+    def direct(array):
+        array[...] = src.array if isinstance(src, Tensor) else src
+
+    return inplace(self, op, lambda t: Overwrite.apply(t, src), src, direct=direct)
 
 
 def fill_(self, value):
@@ -220,7 +231,11 @@ def __setitem__(self, index, value) -> None:  # noqa: N807 (a Tensor method)
     if isinstance(value, Tensor):
         _same_device(self, value)
         value = value.type(self.dtype) if value.dtype != self.dtype else value
-    inplace(self, "__setitem__", lambda t: SetItem.apply(t, value, index=index), value)
+    def direct(array):
+        array[index] = value.array if isinstance(value, Tensor) else value
+
+    inplace(self, "__setitem__", lambda t: SetItem.apply(t, value, index=index), value,
+            direct=direct)
 
 
 _METHODS = {
