@@ -266,3 +266,21 @@ def test_relu_inplace_module_changes_its_input_like_torch():
     hd = h.detach()
     mnn.LeakyReLU(0.5, inplace=True)(hd)  # an alias: not recorded, but the values change
     assert hd.array is h.array
+
+
+def test_in_place_ops_on_the_simulated_gpu_match_the_cpu():
+    results = []
+    for device in ("cpu", "cuda-sim"):
+        x = mt.tensor(A, requires_grad=True).to(device)
+        c = mt.tensor(C, requires_grad=True)
+        out = x * 2
+        out += c.to(device)
+        out[0] = c[0].to(device) * 3
+        out.relu_()
+        z = mt.zeros(3, 4).to(device)
+        z.copy_(c)  # a CPU source: the gradient goes back through .to()
+        (out * z).sum().backward()
+        assert out.device == device
+        results.append([out.detach().cpu().numpy(), c.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
