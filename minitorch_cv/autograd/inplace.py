@@ -21,9 +21,11 @@ them for the other operand's gradient), a private copy is kept (torch's "origina
 it saved its *output* (``relu_``, ``sigmoid_``, ``exp_``), the saved output is the tensor's
 array at its new version, so changing it in place again makes backward raise, as in torch.
 
-Not as torch: an in-place op on a view (a slice, ``reshape``, ``permute``, ``expand`` result)
-of a tensor in a graph raises instead of rewriting the base's graph (torch's ``CopySlices``
-on the base); write into the base (``base[idx] = v``) or ``clone()`` the view first.
+Views (basic slices, ``reshape``/``view``, ``permute``/``transpose`` results that share
+memory) share their base's version counter and remember their base, as in torch: an in-place
+op on a view is written back into the base as a recorded op on the base (torch's
+``CopySlices``), and the view becomes a fresh view of the new base. So ``y[:, 0] += v`` and
+``y[0:2].mul_(3)`` give torch's gradients.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def _check_leaf(target: Tensor, op: str, view: bool = False) -> None:
 
 
 def _check_not_a_view(target: Tensor, op: str) -> None:
+    """A view whose base is unknown (made by a Function called directly, not through the
+    Tensor methods): refuse rather than leave the base's gradient wrong."""
     node = target.grad_fn
     if node is None or node.function not in _VIEW_OPS or target.array.base is None:
         return
@@ -64,10 +68,28 @@ def _check_not_a_view(target: Tensor, op: str) -> None:
     if isinstance(node.parents[0], Tensor):  # a view of a leaf: torch refuses it too
         _check_leaf(node.parents[0], op, view=True)
     raise RuntimeError(
-        f"{op}: in-place change of a view ({node.name()[:-8]} result) of a tensor in a graph is "
-        "not supported by minitorch_cv (torch rewrites the base's graph; here the base's "
-        "gradient would be wrong). Write into the base instead (base[idx] = value), or clone() "
-        "the view before changing it")
+        f"{op}: in-place change of a view ({node.name()[:-8]} result) whose base is unknown "
+        "(it was made by calling a Function directly); write into the base instead "
+        "(base[idx] = value), or clone() the view before changing it")
+
+
+def _replay_view(base: Tensor, kind: str, arg) -> Tensor:
+    if kind == "getitem":
+        return api.getitem(base, arg)
+    if kind == "reshape":
+        return api.reshape(base, *arg)
+    return api.permute(base, *arg)
+
+
+def _write_back(base: Tensor, kind: str, arg, new: Tensor) -> None:
+    """Record ``base``'s change (torch's ``CopySlices``): the view's new values go into the
+    base, through the base's own in-place op (so a view of a view writes back twice)."""
+    if kind == "getitem":
+        base[arg] = new
+    elif kind == "reshape":
+        base.copy_(api.reshape(new, *base.shape))
+    else:
+        base.copy_(api.permute(new, *np.argsort(arg)))
 
 
 def _check_result(target: Tensor, out: Tensor, op: str) -> None:
@@ -107,8 +129,12 @@ def inplace(target: Tensor, op: str, compute, *operands, save_result: bool = Fal
     """
     _check_leaf(target, op, view=op == "__setitem__")
     record = is_grad_enabled() and (target.requires_grad or any(map(_requires_grad, operands)))
-    if record:
+    view = getattr(target, "_view_of", None) if record else None
+    if view is not None:
+        _check_leaf(view[0], op, view=True)
+    elif record and not hasattr(target, "_view_of"):
         _check_not_a_view(target, op)
+    if record:
         out = compute(target)
     elif direct is not None:
         if not target.array.flags.writeable:
@@ -124,6 +150,14 @@ def inplace(target: Tensor, op: str, compute, *operands, save_result: bool = Fal
     ctx = out.grad_fn if record else None
     if ctx is not None:
         _rewire_saved(ctx, target, old, out, save_result)
+    if view is not None:  # the base changes (and so this view, which shares its memory)
+        _write_back(*view, out)
+        ctx = _replay_view(*view[:2], view[2]).grad_fn
+        if any(saved is old for saved in out.grad_fn.saved_tensors):
+            out.grad_fn._saved_versions.append(
+                (target._version_counter, target._version, target.shape))
+        target.grad_fn, target.requires_grad = ctx, True
+        return target
     if out.array is not old:
         target.xp.copyto(old, out.array, casting="unsafe")
     target._version_counter[0] += 1

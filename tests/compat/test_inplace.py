@@ -125,7 +125,20 @@ def leaky_and_copy(lib, F, x, c, d):
     return z + y + w + v
 
 
-@pytest.mark.parametrize("program", [residual, chain_of_methods, mul_by_grad_requiring,
+def views(lib, F, x, c, d):
+    # each in-place change of a view is written back into its base, as torch's CopySlices
+    y = x * d
+    y[:, 0] += c[:, 1]  # Python: tmp = y[:, 0]; tmp += ...; y[:, 0] = tmp
+    y[0:2].mul_(c[0:2])
+    y.T[1].add_(1.0)
+    y[1, 2] *= c[0, 0]
+    y.transpose(0, 1)[2:].sub_(d[0, :3])
+    y.reshape(-1)[3:7].clamp_(-0.5, 0.5)
+    y.reshape(-1)[::5].relu_()  # saves its result: last in-place op on y
+    return y
+
+
+@pytest.mark.parametrize("program", [views, residual, chain_of_methods, mul_by_grad_requiring,
                                      unary_chain, augmented_operators, setitem_with_grad,
                                      setitem_repeated_index, leaky_and_copy])
 def test_in_place_program_matches_torch(program):
@@ -284,3 +297,23 @@ def test_in_place_ops_on_the_simulated_gpu_match_the_cpu():
         results.append([out.detach().cpu().numpy(), c.grad.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda: mnn.Dropout(0.4, inplace=True),
+                                  lambda: mnn.Dropout2d(0.4, inplace=True)])
+def test_dropout_inplace_changes_its_input_and_keeps_the_gradient(make):
+    # masks come from our own generator (not torch's): compare with our out-of-place dropout
+    layer, x_np = make(), np.random.default_rng(4).standard_normal((2, 3, 4, 4))
+    results = []
+    for inplace in (True, False):
+        layer.inplace = inplace
+        mt.manual_seed(3)
+        x = mt.tensor(x_np, requires_grad=True)
+        h = x * 1
+        y = layer(h)
+        assert (y is h) == inplace
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert (results[0][0] == 0).any()

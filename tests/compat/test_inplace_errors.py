@@ -259,15 +259,28 @@ def test_other_errors_are_torchs():
             lib.zeros(1).expand(3).add_(1)
 
 
-def test_view_of_a_non_leaf_refuses_instead_of_a_wrong_gradient():
-    # torch rewrites the base's graph; minitorch_cv says so and how to write it instead
+def test_views_share_the_base_version_counter_like_torch():
+    traces = []
+    for lib in (mt, torch):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = x * 1
+        row, flat, col = y[0], y.reshape(-1), y.T
+        row.add_(1)
+        flat.mul_(2)
+        col[1].sub_(1)
+        copy = y[[0, 1]]  # advanced indexing copies: its own counter
+        copy.zero_()
+        traces.append([t._version for t in (y, row, flat, col, copy)] + [y.tolist()])
+    assert traces[0] == traces[1]
+
+
+def test_in_place_on_a_view_made_by_a_function_directly_refuses():
+    from minitorch_cv.ops.movement import GetItem
+
     x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = x * 2
-    with pytest.raises(RuntimeError, match=r"view.*base\[idx\] = value"):
-        y[0:2].mul_(3)
-    y[0:2] = y[0:2] * 3  # the suggested form works, as in torch
-    y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0, 2.0])
+    view = GetItem.apply(x * 2, index=slice(0, 2))  # no Tensor method: base unknown
+    with pytest.raises(RuntimeError, match=r"base\[idx\] = value"):
+        view.mul_(3)
 
 
 def test_setitem_value_gets_its_gradient():
