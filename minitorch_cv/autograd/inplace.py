@@ -152,7 +152,7 @@ def inplace(target: Tensor, op: str, compute, *operands, save_result: bool = Fal
         _rewire_saved(ctx, target, old, out, save_result)
     if view is not None:  # the base changes (and so this view, which shares its memory)
         _write_back(*view, out)
-        ctx = _replay_view(*view[:2], view[2]).grad_fn
+        ctx = _replay_view(*view).grad_fn
         if any(saved is old for saved in out.grad_fn.saved_tensors):
             out.grad_fn._saved_versions.append(
                 (target._version_counter, target._version, target.shape))
@@ -203,9 +203,9 @@ def clamp_(self, min=None, max=None):  # noqa: A002 (torch's names)
     return inplace(self, "clamp_", lambda t: api.clamp(t, min, max))
 
 
-def _unary(name: str, fn):
+def _unary(name: str, fn, direct=None):
     def method(self):
-        return inplace(self, name, fn)
+        return inplace(self, name, fn, direct=direct)
 
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor and returns it."
@@ -217,12 +217,13 @@ def _overwrite_with(self, op: str, src):
         src = _same_device(self, src).type(self.dtype) if src.dtype != self.dtype else src
     else:
         src = backend.move_array(src, self.device) if hasattr(src, "dtype") else src
+    src_shape = tuple(np.shape(src.array if isinstance(src, Tensor) else src))
     try:
-        np.broadcast_shapes(tuple(np.shape(src.array if isinstance(src, Tensor) else src)),
-                            self.shape)
+        np.broadcast_shapes(src_shape, self.shape)
     except ValueError:
-        raise RuntimeError(f"{op}: the source of shape {list(np.shape(src))} is not "
+        raise RuntimeError(f"{op}: the source of shape {list(src_shape)} is not "
                            f"broadcastable to the tensor's shape {list(self.shape)}") from None
+
     def direct(array):
         array[...] = src.array if isinstance(src, Tensor) else src
 
@@ -265,6 +266,7 @@ def __setitem__(self, index, value) -> None:  # noqa: N807 (a Tensor method)
     if isinstance(value, Tensor):
         _same_device(self, value)
         value = value.type(self.dtype) if value.dtype != self.dtype else value
+
     def direct(array):
         array[index] = value.array if isinstance(value, Tensor) else value
 
@@ -279,10 +281,13 @@ _METHODS = {
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
     "__ipow__": pow_,
 }
-for _name, _fn in {"relu_": api.relu, "sigmoid_": api.sigmoid, "tanh_": api.tanh,
-                   "exp_": api.exp, "log_": api.log, "sqrt_": api.sqrt, "neg_": api.neg,
-                   "abs_": api.abs}.items():
+for _name, _fn in {"sigmoid_": api.sigmoid, "tanh_": api.tanh, "exp_": api.exp,
+                   "log_": api.log, "sqrt_": api.sqrt, "neg_": api.neg, "abs_": api.abs}.items():
     _METHODS[_name] = _unary(_name, _fn)
+# inference (no_grad / eval) runs ReLU(inplace=True) in one pass, without a temporary
+_METHODS["relu_"] = _unary("relu_", api.relu,
+                           direct=lambda array: backend.get_array_module(array).maximum(
+                               array, 0, out=array))
 
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)

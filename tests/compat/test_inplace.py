@@ -317,3 +317,12 @@ def test_dropout_inplace_changes_its_input_and_keeps_the_gradient(make):
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert (results[0][0] == 0).any()
+
+
+def test_relu_inplace_in_inference_changes_the_array_itself():
+    x = mt.tensor([[-1.0, 2.0], [3.0, -4.0]])
+    array = x.array
+    with mt.no_grad():
+        y = mnn.ReLU(inplace=True)(x)
+    assert y is x and x.array is array and x._version == 1
+    assert x.tolist() == [[0.0, 2.0], [3.0, 0.0]] and x.grad_fn is None
