@@ -210,3 +210,12 @@ def test_bad_first_input_names_the_problem():
         mnn.LazyConv2d(4, 3, groups=2)(mt.zeros(1, 3, 5, 5))
     with pytest.raises(TypeError, match="Tensor input"):
         mnn.LazyLinear(2)([1.0, 2.0])
+
+
+def test_lazy_model_moved_before_initialisation_is_created_on_that_device():
+    model = mnn.Sequential(mnn.LazyConv2d(4, 3, padding="same"), mnn.LazyBatchNorm2d(),
+                           mnn.Flatten(), mnn.LazyLinear(2)).to("cuda-sim")
+    out = model(mt.zeros(2, 3, 5, 5).to("cuda-sim"))
+    assert out.device == "cuda-sim"
+    assert {t.device for t in list(model.parameters()) + list(model.buffers())} == {"cuda-sim"}
+    assert model[3].in_features == 4 * 5 * 5
