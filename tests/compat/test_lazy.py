@@ -219,3 +219,68 @@ def test_lazy_model_moved_before_initialisation_is_created_on_that_device():
     assert out.device == "cuda-sim"
     assert {t.device for t in list(model.parameters()) + list(model.buffers())} == {"cuda-sim"}
     assert model[3].in_features == 4 * 5 * 5
+
+
+def d2l_resnet(lib, arch=((2, 8), (2, 16)), stem=8, num_classes=10):
+    """d2l's ResNet (chapter 8.6, current edition): lazy layers and ``Y += X``, verbatim but
+    for the library and the (small) sizes."""
+    nn, F = lib.nn, (mt.functional if lib is mt else torch.nn.functional)
+
+    class Residual(nn.Module):
+        def __init__(self, num_channels, use_1x1conv=False, strides=1):
+            super().__init__()
+            self.conv1 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1, stride=strides)
+            self.conv2 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1)
+            if use_1x1conv:
+                self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides)
+            else:
+                self.conv3 = None
+            self.bn1 = nn.LazyBatchNorm2d()
+            self.bn2 = nn.LazyBatchNorm2d()
+
+        def forward(self, X):
+            Y = F.relu(self.bn1(self.conv1(X)))
+            Y = self.bn2(self.conv2(Y))
+            if self.conv3:
+                X = self.conv3(X)
+            Y += X
+            return F.relu(Y)
+
+    def block(num_residuals, num_channels, first_block=False):
+        blk = []
+        for i in range(num_residuals):
+            if i == 0 and not first_block:
+                blk.append(Residual(num_channels, use_1x1conv=True, strides=2))
+            else:
+                blk.append(Residual(num_channels))
+        return nn.Sequential(*blk)
+
+    net = nn.Sequential(nn.Sequential(
+        nn.LazyConv2d(stem, kernel_size=7, stride=2, padding=3),
+        nn.LazyBatchNorm2d(), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    for i, b in enumerate(arch):
+        net.add_module(f"b{i + 2}", block(*b, first_block=(i == 0)))
+    net.add_module("last", nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
+                                         nn.LazyLinear(num_classes)))
+    return net
+
+
+def test_d2l_resnet_with_lazy_layers_and_in_place_residual_matches_torch():
+    mt.manual_seed(0)
+    ours, theirs = d2l_resnet(mt), d2l_resnet(torch)
+    ours(mt.zeros(2, 1, 32, 32)), theirs(torch.zeros(2, 1, 32, 32))
+    assert repr(ours) == repr(theirs)
+    theirs.load_state_dict({k: torch.tensor(_numpy(v)) for k, v in ours.state_dict().items()})
+    ours.double(), theirs.double()
+    x_np = np.random.default_rng(5).standard_normal((4, 1, 32, 32))
+    results = []
+    for model, lib in ((ours, mt), (theirs, torch)):
+        x = lib.tensor(x_np, requires_grad=True)
+        out = model(x)
+        out.backward(lib.tensor(np.cos(np.arange(40.0)).reshape(4, 10)))
+        results.append([_numpy(out), _numpy(x.grad)]
+                       + [_numpy(p.grad) for p in model.parameters()]
+                       + [_numpy(b) for b in model.buffers() if b.is_floating_point()])
+    for i, (a, b) in enumerate(zip(*results)):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"array {i}")
