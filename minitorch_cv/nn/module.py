@@ -250,6 +250,9 @@ class Module:
         device, dtype = parse_to(args, kwargs)
 
         def convert(t: Tensor) -> None:
+            if hasattr(t, "_lazy_to"):  # an uninitialised parameter of a lazy module
+                t._lazy_to(device, dtype)
+                return
             array = t.array
             if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
                 array = array.astype(dtype)
@@ -311,6 +314,11 @@ class Module:
         ``torch_model.state_dict()``). Returns ``(missing_keys, unexpected_keys)``.
         """
         own = self.state_dict(keep_vars=True)
+        for key, target in own.items():  # a lazy module takes its shapes from the checkpoint
+            if hasattr(target, "materialize") and key in state_dict:
+                value = state_dict[key]
+                target.materialize(tuple((value.array if isinstance(value, Tensor)
+                                          else np.asarray(value)).shape))
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         mismatched, arrays = [], {}
