@@ -36,6 +36,7 @@ import threading
 
 import numpy as np
 
+from . import backend
 from .safetensors_format import CheckpointError
 
 KINDS = ("module", "global")
@@ -136,7 +137,7 @@ def _key(value):
     if isinstance(value, Module):
         return call_key(value)
     if isinstance(value, (Tensor, np.ndarray)):
-        array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+        array = backend.to_numpy(value.array if isinstance(value, Tensor) else value)
         return f"{array.dtype}{array.shape}:{hashlib.sha256(array.tobytes()).hexdigest()}"
     if inspect.isclass(value) or inspect.isroutine(value):
         return _path(value)
@@ -213,11 +214,13 @@ def _resolve(path, loader, module_class: bool):
         raise CheckpointError(loader.path, f"{path} is not an nn.Module class")
     if obj is None or not (inspect.isclass(obj) or inspect.isroutine(obj)):
         short = qualname.rsplit(".", 1)[-1]
-        hint = (f"import {module_name} (where {qualname} is defined) before loading"
+        where = ("the script that loads it defines it" if module_name == "__main__"
+                 else f"{module_name} is imported")
+        hint = (f"define or import {qualname} before loading (import {module_name})"
                 if not loader.weights_only else
                 f"if you trust the file, allow it: minitorch_cv.serialization.add_safe_globals"
                 f"([{short}]) or load(..., safe_globals=[{short}]), or load with "
-                f"weights_only=False after importing {module_name}")
+                f"weights_only=False where {where}")
         raise CheckpointError(loader.path, f"the checkpoint holds the {what} {qualname} from "
                                            f"module {module_name}, which load does not rebuild "
                                            f"unless allowed (its constructor would run): {hint}")
