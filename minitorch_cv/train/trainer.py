@@ -152,6 +152,8 @@ class Trainer:
         self._epoch_seconds = math.nan
         self._remaining: int | None = None
         self._interrupt_requested = False
+        # how the interrupt message tells to resume (the command line sets its own)
+        self.resume_hint = f"Trainer(..., resume={str(self.log_dir)!r})"
         if resume is not None:
             self.load_checkpoint(resume)
 
@@ -332,8 +334,8 @@ class Trainer:
         saved = self.log_dir / ckpt.INTERRUPTED_NAME
         minitorch_cv.save({"model": self.model.state_dict(),
                            "optimizer": self.optimizer.state_dict()}, saved)
-        resume = (f"resume from the end of epoch {self.last_epoch - 1} with "
-                  f"resume={str(self.log_dir)!r}" if self.checkpoint_path.exists()
+        resume = (f"to continue after epoch {self.last_epoch - 1}: {self.resume_hint}"
+                  if self.checkpoint_path.exists()
                   else "no epoch had finished, so there is nothing to resume")
         self.stopped = (f"interrupted at {where}: weights so far in {saved}; {resume}")
         self._say(self.stopped)
