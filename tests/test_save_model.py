@@ -162,6 +162,10 @@ def _crafted(structure_class: str, args=()) -> bytes:
 def test_a_file_cannot_name_functions_or_unimported_modules(weights_only):
     for target, message in [("os:system", "not an nn.Module class|does not rebuild"),
                             ("minitorch_cv.__main__:main", "does not rebuild|not an nn.Module"),
+                            ("minitorch_cv.nn.nothing_here:Net", "does not rebuild"),
+                            ("minitorch_cv.serialization:os.system", "does not rebuild"),
+                            ("minitorch_cv.nn.activation:ReLU.__init__.__globals__",
+                             "does not rebuild"),
                             ("not_imported_pkg_xyz:Net", "does not rebuild")]:
         with pytest.raises(CheckpointError, match=message):
             serialization.from_bytes(_crafted(target), "crafted", weights_only=weights_only)
