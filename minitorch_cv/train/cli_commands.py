@@ -262,6 +262,9 @@ def _run_train(args: argparse.Namespace) -> int:
         for dataset in (train_set, test_set):
             dataset.transform = data.Compose([*steps, resize])
     if opts.limit is not None:
+        if opts.limit > len(train_set):
+            return _fail("train", f"--limit {opts.limit} is more than the {len(train_set):,} "
+                                  f"training images of {opts.dataset}: lower it or leave it out")
         order = np.random.default_rng(opts.seed).permutation(len(train_set))[:opts.limit]
         train_set = data.Subset(train_set, order)
     trainloader = data.DataLoader(train_set, batch_size=opts.batch_size, shuffle=True,

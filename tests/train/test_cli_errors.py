@@ -95,6 +95,11 @@ def test_one_based_labels_and_corrupt_data(tmp_path, capsys):
                       "--logdir", str(tmp_path / "runs")], capsys, "")
 
 
+def test_a_limit_larger_than_the_dataset(tmp_path, capsys):
+    _one_line_exit_2(["train", "--limit", "10001", "--logdir", str(tmp_path)], capsys,
+                     "--limit 10001 is more than the 10,000 training images")
+
+
 def test_summary_and_parity_errors(capsys):
     _one_line_exit_2(["summary", "lenet5", "--input-size", "3", "100000", "100000"], capsys,
                      "a summary runs a forward pass")
