@@ -36,6 +36,7 @@ import threading
 
 import numpy as np
 
+from . import backend
 from .safetensors_format import CheckpointError
 
 KINDS = ("module", "global")
@@ -103,9 +104,9 @@ def _path(obj) -> str:
     return f"{obj.__module__}:{obj.__qualname__}"
 
 
-def _is_allowed(obj) -> bool:
-    scoped = [item for block in getattr(_scoped, "stack", []) for item in block]
-    return any(item is obj for item in (*_allowed, *scoped))
+def _allowed_now() -> list:
+    """``add_safe_globals``'s list plus those of the enclosing ``safe_globals`` blocks."""
+    return [*_allowed, *(item for block in getattr(_scoped, "stack", []) for item in block)]
 
 
 # ----------------------------------------------------------------------------- saving
@@ -136,7 +137,7 @@ def _key(value):
     if isinstance(value, Module):
         return call_key(value)
     if isinstance(value, (Tensor, np.ndarray)):
-        array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+        array = backend.to_numpy(value.array if isinstance(value, Tensor) else value)
         return f"{array.dtype}{array.shape}:{hashlib.sha256(array.tobytes()).hexdigest()}"
     if inspect.isclass(value) or inspect.isroutine(value):
         return _path(value)
@@ -197,27 +198,38 @@ def _resolve(path, loader, module_class: bool):
     module_name, qualname = path.split(":")
     what = "model class" if module_class else "class or function"
     obj = None
-    for item in (*_allowed, *(i for b in getattr(_scoped, "stack", []) for i in b)):
+    for item in _allowed_now():
         if _path(item) == path:
             obj = item
     ours = module_name == "minitorch_cv" or module_name.startswith("minitorch_cv.")
-    if obj is None and "<" not in qualname and (ours or not loader.weights_only):
+    if obj is None and "<" not in qualname and "__" not in qualname and (
+            ours or not loader.weights_only):
         module = sys.modules.get(module_name)
-        if module is None and module_name.startswith(("minitorch_cv.nn", "minitorch_cv.models")):
-            module = importlib.import_module(module_name)  # our layers: no side effects
+        if module is None and module_name.split(".")[:2] in (["minitorch_cv", "nn"],
+                                                            ["minitorch_cv", "models"]):
+            try:  # our layers and models: importing them has no side effects
+                module = importlib.import_module(module_name)
+            except ImportError:
+                module = None
         obj = module
         for part in qualname.split("."):
             obj = getattr(obj, part, None)
+        # only an object under its own name: no reaching os.system through a module's imports
+        if obj is not None and getattr(obj, "__module__", None) is not None and (
+                not hasattr(obj, "__qualname__") or _path(obj) != path):
+            obj = None
     if obj is not None and module_class and not (inspect.isclass(obj)
                                                  and issubclass(obj, Module)):
         raise CheckpointError(loader.path, f"{path} is not an nn.Module class")
     if obj is None or not (inspect.isclass(obj) or inspect.isroutine(obj)):
         short = qualname.rsplit(".", 1)[-1]
-        hint = (f"import {module_name} (where {qualname} is defined) before loading"
+        where = ("the script that loads it defines it" if module_name == "__main__"
+                 else f"{module_name} is imported")
+        hint = (f"define or import {qualname} before loading (import {module_name})"
                 if not loader.weights_only else
                 f"if you trust the file, allow it: minitorch_cv.serialization.add_safe_globals"
                 f"([{short}]) or load(..., safe_globals=[{short}]), or load with "
-                f"weights_only=False after importing {module_name}")
+                f"weights_only=False where {where}")
         raise CheckpointError(loader.path, f"the checkpoint holds the {what} {qualname} from "
                                            f"module {module_name}, which load does not rebuild "
                                            f"unless allowed (its constructor would run): {hint}")
