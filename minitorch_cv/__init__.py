@@ -43,6 +43,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .generator import Generator
 from .ops.api import (
     abs,
     add,
@@ -172,12 +173,12 @@ from .ops.api_shape import (
     unflatten,
     unique,
 )
-from .random import Generator, initial_seed, manual_seed, seed
+from .random import initial_seed, manual_seed, seed
 from .serialization import CheckpointError, load, save
 
 # isort: split
 # the layers on top of the core: imported after it (tensor.py needs ops.api complete first)
-from . import accelerator, backends, cuda, functional, nn, optim
+from . import accelerator, backends, cuda, functional, nn, optim, utils  # utils: torch.utils.data
 from .summary import summary
 
 float = float32  # noqa: A001  (torch.float is float32)

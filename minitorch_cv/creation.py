@@ -15,7 +15,8 @@ import numpy as np
 from . import backend
 from .autograd import tensor as _tensor_module
 from .autograd.tensor import Tensor, int64
-from .random import Generator, generator
+from .generator import numpy_generator
+from .random import generator
 
 
 def get_default_dtype() -> np.dtype:
@@ -58,12 +59,10 @@ def _size(size, keyword=None) -> tuple[int, ...]:
 
 
 def _rng(generator_arg, device) -> np.random.Generator:
+    """The device's seedable stream, or the given ``Generator``'s."""
     if generator_arg is None:
         return generator(device or "cpu")
-    if not isinstance(generator_arg, Generator):
-        raise TypeError(f"generator must be a minitorch_cv.Generator, got "
-                        f"{type(generator_arg).__name__}")
-    return generator_arg.numpy_generator
+    return numpy_generator(generator_arg)
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False,

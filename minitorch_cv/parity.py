@@ -179,15 +179,25 @@ def parity(model_name: str, batch_size: int = 2, seed: int = 0, dtype=np.float32
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``parity`` subcommand's arguments (for ``cli.py``)."""
     parser.add_argument("model", help="a registered model name (see minitorch_cv.models)")
-    parser.add_argument("--batch-size", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    from .train.cli_commands import non_negative_int, positive_int  # noqa: PLC0415
+
+    parser.add_argument("--batch-size", type=positive_int, default=2)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--devices", nargs="+", choices=list(backend.DEVICES), default=None,
                         help="devices to run (default: every available one)")
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the report for parsed ``add_arguments`` arguments; print it; 0 on success."""
+    """Run the report for parsed ``add_arguments`` arguments; print it; 0 on success, 2 (one
+    line on stderr) for an unknown model."""
+    from . import models  # noqa: PLC0415
+
+    try:
+        models.input_size(args.model)
+    except KeyError as exc:
+        print(f"minitorch-cv parity: {exc.args[0]}", file=sys.stderr)
+        return 2
     report = parity(args.model, batch_size=args.batch_size, seed=args.seed,
                     dtype=np.dtype(args.dtype), devices=args.devices)
     print(report.format())

@@ -48,43 +48,28 @@ def next_seed(device: str = "cpu") -> int:
     return int(generator(device).integers(0, 2**63 - 1, dtype=np.int64))
 
 
-class Generator:
-    """A generator of its own, as ``torch.Generator``: ``Generator().manual_seed(42)``.
-
-    Functions that take ``generator=`` (``rand``, ``randn``, ``randint``, ``randperm``,
-    ``normal``, data splitting and shuffling) draw from it instead of the global source, so
-    one stream can be made repeatable without reseeding everything.
-    """
-
-    def __init__(self, device="cpu"):
-        self.device = device
-        self._seed = _DEFAULT_SEED
-        self.numpy_generator = np.random.Generator(np.random.PCG64(self._seed))
-
-    def manual_seed(self, seed: int) -> Generator:
-        if not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"manual_seed expects a non-negative integer, got {seed!r}")
-        self._seed = int(seed)
-        self.numpy_generator = np.random.Generator(np.random.PCG64(self._seed))
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def seed(self) -> int:
-        """Reseed from fresh entropy (as torch) and return the new seed."""
-        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63)).initial_seed()
-
-    def get_state(self) -> dict:
-        return self.numpy_generator.bit_generator.state
-
-    def set_state(self, state: dict) -> Generator:
-        self.numpy_generator.bit_generator.state = state
-        return self
-
-
 def seed() -> int:
     """Seed every device's generator from fresh entropy (as ``torch.seed``); return the seed."""
     new_seed = int(np.random.SeedSequence().entropy % 2**63)
     manual_seed(new_seed)
     return new_seed
+
+
+def get_state() -> dict:
+    """Every generator's state, as plain data (a checkpoint can hold it): restore it with
+    ``set_state`` to continue the same random stream (resumed training)."""
+    return {"initial_seed": _initial_seed,
+            "generators": {key: gen.bit_generator.state for key, gen in _generators.items()}}
+
+
+def set_state(state: dict) -> None:
+    """Restore what ``get_state`` returned."""
+    global _initial_seed
+    generators = {}
+    for key, bit_state in state["generators"].items():
+        bits = np.random.PCG64()
+        bits.state = bit_state
+        generators[key] = np.random.Generator(bits)
+    _initial_seed = int(state["initial_seed"])
+    _generators.clear()
+    _generators.update(generators)

@@ -27,12 +27,13 @@ from .container import ModuleDict, ModuleList, Sequential
 from .container_params import ParameterDict, ParameterList
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
+from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .normalization_more import Fold, GroupNorm, LayerNorm, Unfold, Upsample
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 
 # ``import minitorch_cv.nn.functional as F`` works as in torch: the same module object
@@ -45,7 +46,9 @@ __all__ = [
     "ParameterList",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
-    "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",
+    "Flatten", "Identity", "L1Loss", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d",
+    "LazyLinear", "LeakyReLU", "Linear", "LocalResponseNorm", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "UninitializedBuffer", "UninitializedParameter",
+    "functional", "init", "utils",
 ]

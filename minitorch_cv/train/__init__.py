@@ -10,11 +10,12 @@ the classic mistakes; ``tune_search`` runs a hyperparameter search on Ray Tune.
 """
 
 from . import metrics
+from .batches import evaluate
 from .early_stopping import EarlyStopping
 from .metrics import MAE, Accuracy, Metric, TopKAccuracy
 from .reporters import model_hyperparameters, read_scalars, read_toml
 from .settings import ReportTypes, TrainerSettings
-from .trainer import Trainer, dir_add_timestamp, evaluate
+from .trainer import Trainer, dir_add_timestamp
 from .tune import tune_search
 from .warnings import StudentWarning, reset_student_warnings
 

@@ -16,19 +16,22 @@ batches; a loader may be a ``DataLoader`` (restarted when it runs out) or an inf
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..autograd.function import no_grad
-from ..autograd.tensor import Tensor
+from . import checkpoint as ckpt
 from . import warnings as student
+from .batches import BatchSource, batch_size, run_eval, unpack
 from .early_stopping import EarlyStopping
 from .reporters import make_reporters
 from .settings import TrainerSettings
@@ -50,104 +53,6 @@ def dir_add_timestamp(log_dir: Path | str | None = None) -> Path:
             path = base / f"{stamp}-{n}"
     logger.info("logging to %s", path)
     return path
-
-
-def _to_device(value, device: str | None):
-    """A batch field as a Tensor on ``device`` (generators may yield NumPy arrays)."""
-    if not isinstance(value, Tensor) and hasattr(value, "shape"):
-        value = Tensor(value)
-    if device is not None and isinstance(value, Tensor) and value.device != device:
-        value = value.to(device)
-    return value
-
-
-def _unpack(batch, device: str | None, which: str):
-    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-        raise TypeError(f"the {which} loader must yield (x, y) pairs, got "
-                        f"{type(batch).__name__}" + (f" of length {len(batch)}"
-                                                     if isinstance(batch, (tuple, list)) else ""))
-    return _to_device(batch[0], device), _to_device(batch[1], device)
-
-
-def _batch_size(x) -> int:
-    return int(x.shape[0]) if getattr(x, "shape", None) else 1
-
-
-class _BatchSource:
-    """``next(source)`` draws a batch: one iterator kept across steps and epochs, restarted
-    when it runs out (a ``DataLoader``), or an endless generator used as it is."""
-
-    def __init__(self, loader: Iterable, which: str) -> None:
-        self.loader, self.which = loader, which
-        self.iterator = None
-        self.drawn = 0  # batches drawn from the current iterator
-
-    @property
-    def restartable(self) -> bool:
-        # a generator (any iterator) cannot start over; a DataLoader makes a new iterator
-        return not isinstance(self.loader, Iterator)
-
-    def restart(self) -> None:
-        self.iterator, self.drawn = iter(self.loader), 0
-
-    def __next__(self):
-        if self.iterator is None:
-            self.restart()
-        try:
-            batch = next(self.iterator)
-        except StopIteration:
-            if self.drawn == 0:
-                raise ValueError(f"the {self.which} loader yields no batches") from None
-            if not self.restartable:
-                raise ValueError(
-                    f"the {self.which} loader ran out after {self.drawn} batches and cannot "
-                    f"start over (it is a generator): make it endless, pass a DataLoader, or "
-                    f"lower the number of steps in TrainerSettings") from None
-            self.restart()
-            batch = next(self.iterator)
-        self.drawn += 1
-        return batch
-
-
-def _run_eval(model, source, steps: int, loss_fn, metrics, device, warn, ignore_index):
-    """Loss and metrics over ``steps`` batches, each averaged over samples."""
-    totals: dict[str, float] = {}
-    loss_sum, seen = 0.0, 0
-    with no_grad():
-        for _ in range(steps):
-            x, y = _unpack(next(source), device, "validation")
-            yhat = model(x)
-            student.check_labels(yhat, y, warn, ignore_index)
-            n = _batch_size(x)
-            if loss_fn is not None:
-                loss_sum += float(loss_fn(yhat, y).item()) * n
-            for metric in metrics:
-                name = repr(metric)
-                totals[name] = totals.get(name, 0.0) + float(metric(y, yhat)) * n
-            seen += n
-    return {name: value / seen for name, value in totals.items()}, loss_sum / max(seen, 1)
-
-
-def evaluate(model, loader: Iterable, loss_fn: Callable | None = None, metrics=(),
-             steps: int | None = None, device: str | None = None) -> dict[str, float]:
-    """Loss (if ``loss_fn`` is given) and metrics of ``model`` over ``loader``, under no_grad.
-
-    ``evaluate`` does not switch the model to ``eval()`` for you: like a hand-written
-    evaluation loop it uses the model as it is, and warns (once) when batch-norm or dropout
-    layers are still in training mode. ``steps`` limits the number of batches (default: one
-    pass over the loader; required for an endless generator).
-
-    Returns ``{"loss": ..., repr(metric): ...}``, each a mean over samples.
-    """
-    student.check_eval_mode(model, student._module_warner)
-    if steps is None:
-        if not hasattr(loader, "__len__"):
-            raise ValueError("evaluate needs steps= for a loader without len() (a generator)")
-        steps = len(loader)
-    source = _BatchSource(loader, "evaluation")
-    values, loss = _run_eval(model, source, steps, loss_fn, metrics, device,
-                             student._module_warner, getattr(loss_fn, "ignore_index", None))
-    return ({"loss": loss} if loss_fn is not None else {}) | values
 
 
 def _build(kind: str, cls, args: tuple, kwargs: dict, kwargs_name: str):
@@ -179,17 +84,29 @@ class Trainer:
         quiet: no progress bar and no per-epoch line (keyword only; not in the course library).
         progress_bar: ``False`` hides the bar but keeps the epoch lines; ``None`` (default)
             shows it when the output is a terminal.
+        resume: a run directory (or its ``last_epoch.safetensors``) to continue: model,
+            optimizer, scheduler, early stopping, history and random streams are restored,
+            the run directory is reused, and ``loop()`` runs the epochs left until
+            ``settings.epochs``. The result equals an uninterrupted run bit for bit.
+        checkpoint: write ``last_epoch.safetensors`` into the run directory after every epoch
+            (default True).
+
+    Ctrl-C during ``loop()`` finishes the current step, writes the weights reached so far to
+    ``interrupted.safetensors`` (and keeps ``last_epoch.safetensors`` to resume from), says so
+    in one line and returns with ``interrupted`` True (a second Ctrl-C stops at once).
 
     After ``loop()``: ``test_loss`` and ``train_loss`` of the last epoch, ``last_epoch`` (epochs
     run so far, carried across calls), ``history`` (one dict per epoch: losses, metrics,
     learning rate and wall-clock seconds), ``log_dir`` (this
-    run's timestamped directory) and ``stopped`` (why the loop ended early, or ``None``).
+    run's timestamped directory), ``stopped`` (why the loop ended early, or ``None``),
+    ``diverged`` (the loss became inf or nan) and ``interrupted`` (Ctrl-C).
     """
 
     def __init__(self, model, settings: TrainerSettings, loss_fn: Callable, optimizer: type,
                  traindataloader: Iterable, validdataloader: Iterable,
                  scheduler: type | None, device: str | None = None, *,
-                 quiet: bool = False, progress_bar: bool | None = None) -> None:
+                 quiet: bool = False, progress_bar: bool | None = None, resume=None,
+                 checkpoint: bool = True) -> None:
         if not isinstance(settings, TrainerSettings):
             raise TypeError(f"settings must be a TrainerSettings, got {type(settings).__name__}")
         self.model = model
@@ -202,7 +119,10 @@ class Trainer:
         self.progress_bar = progress_bar
         if device:
             self.model.to(device)
-        self.log_dir = dir_add_timestamp(settings.logdir)
+        resume = None if resume is None else ckpt.resolve(resume)
+        self.log_dir = resume.parent if resume is not None else dir_add_timestamp(
+            settings.logdir)
+        self.checkpoint = checkpoint
         self.optimizer = _build("optimizer", optimizer, (model.parameters(),),
                                 settings.optimizer_kwargs, "optimizer_kwargs")
         self.scheduler = None
@@ -218,8 +138,8 @@ class Trainer:
             if quiet:
                 self.early_stopping.verbose = False
         self.reporters = make_reporters(settings.reporttypes, self.log_dir, model, settings)
-        self._train_source = _BatchSource(traindataloader, "train")
-        self._valid_source = _BatchSource(validdataloader, "validation")
+        self._train_source = BatchSource(traindataloader, "train")
+        self._valid_source = BatchSource(validdataloader, "validation")
         self._warn = student.WarnOnce()
         self._ignore_index = getattr(loss_fn, "ignore_index", None)
         self.last_epoch = 0
@@ -227,12 +147,20 @@ class Trainer:
         self.test_loss: float | None = None
         self.history: list[dict[str, float]] = []
         self.stopped: str | None = None
-        self._good_state = None
+        self.diverged = self.interrupted = False
+        self._good_state, self._good_epoch = None, None
         self._epoch_seconds = math.nan
+        self._remaining: int | None = None
+        self._interrupt_requested = False
+        # how the interrupt message tells to resume (the command line sets its own)
+        self.resume_hint = f"Trainer(..., resume={str(self.log_dir)!r})"
+        if resume is not None:
+            self.load_checkpoint(resume)
 
     # ------------------------------------------------------------------ one epoch
     def trainbatches(self) -> float:
-        """Train on ``train_steps`` batches; the mean loss (``nan`` if the loss became nan)."""
+        """Train on ``train_steps`` batches; the mean loss, or ``nan`` when the loss became
+        inf or nan (the step is then not taken: training stops before ``backward``)."""
         self.model.train()
         steps = self.settings.train_steps
         total = 0.0
@@ -241,21 +169,25 @@ class Trainer:
         bar = tqdm(range(steps), desc=f"epoch {self.last_epoch}", leave=False,
                    disable=None if show is None else not show, dynamic_ncols=True)
         for step in bar:
-            x, y = _unpack(next(self._train_source), self.device, "train")
-            student.check_batch_of_one(self.model, _batch_size(x), self._warn, step)
+            x, y = unpack(next(self._train_source), self.device, "train")
+            student.check_batch_of_one(self.model, batch_size(x), self._warn, step)
             self.optimizer.zero_grad()
             yhat = self.model(x)
             student.check_labels(yhat, y, self._warn, self._ignore_index)
             loss = self.loss_fn(yhat, y)
             value = float(loss.item())
-            if math.isnan(value):
+            if not math.isfinite(value):
                 bar.close()
-                self._stop_on_nan(step)
+                self._stop_on_nonfinite(step, value)
                 return math.nan
             loss.backward()
             self.optimizer.step()
             total += value
             bar.set_postfix(loss=f"{total / (step + 1):.4f}", refresh=False)
+            if self._interrupt_requested:
+                bar.close()
+                self._stop_on_interrupt(step)
+                return math.nan
         return total / steps
 
     def evalbatches(self) -> tuple[dict[str, float], float]:
@@ -267,19 +199,29 @@ class Trainer:
         self.model.eval()
         if self._valid_source.restartable:
             self._valid_source.restart()
-        return _run_eval(self.model, self._valid_source, self.settings.valid_steps,
+        return run_eval(self.model, self._valid_source, self.settings.valid_steps,
                          self.loss_fn, self.settings.metrics, self.device, self._warn,
                          self._ignore_index)
 
     # ------------------------------------------------------------------ the loop
     def loop(self) -> None:
         """Run ``settings.epochs`` epochs: train, evaluate, step the scheduler, report, and
-        stop early when early stopping says so or the loss becomes nan."""
+        stop early when early stopping says so or the loss becomes inf or nan. After a
+        ``resume``, the first call runs the epochs left until ``settings.epochs``."""
         self.stopped = None
-        for _ in range(self.settings.epochs):
+        self.diverged = self.interrupted = False
+        epochs = self.settings.epochs if self._remaining is None else self._remaining
+        self._remaining = None
+        with self._catch_interrupts():
+            self._loop(epochs)
+
+    def _loop(self, epochs: int) -> None:
+        for _ in range(epochs):
             epoch = self.last_epoch
             started = time.perf_counter()
-            self._good_state = self._copy_state()
+            state = ckpt.good_state(self.model, self.optimizer)
+            if state is not None:  # keep the last finite state, never a broken one
+                self._good_state, self._good_epoch = state, epoch
             train_loss = self.trainbatches()
             if math.isnan(train_loss):
                 break
@@ -290,16 +232,25 @@ class Trainer:
             self.report(epoch, train_loss, test_loss, metric_dict)
             if self.early_stopping is not None:
                 self.early_stopping(test_loss, self.model)
-                if self.early_stopping.early_stop:
-                    self.stopped = (f"early stopping after epoch {epoch}: no improvement for "
-                                    f"{self.early_stopping.patience} epochs")
-                    self._say(self.stopped)
-                    if self.early_stopping.save:
-                        self.early_stopping.get_best(self.model)
-                    else:
-                        self._say("earlystop_kwargs has save=False: keeping the latest "
-                                  "weights (save=True restores the best ones)")
-                    break
+            if self.checkpoint:
+                try:
+                    self.save_checkpoint()
+                except TypeError as exc:  # state that a checkpoint cannot hold: say, go on
+                    self._warn("checkpoint", f"could not write {self.checkpoint_path} ({exc}); "
+                               "training goes on, but cannot be resumed", stacklevel=4)
+            if self._interrupt_requested:
+                self._stop_on_interrupt(None)
+                break
+            if self.early_stopping is not None and self.early_stopping.early_stop:
+                self.stopped = (f"early stopping after epoch {epoch}: no improvement for "
+                                f"{self.early_stopping.patience} epochs")
+                self._say(self.stopped)
+                if self.early_stopping.save:
+                    self.early_stopping.get_best(self.model)
+                else:
+                    self._say("earlystop_kwargs has save=False: keeping the latest "
+                              "weights (save=True restores the best ones)")
+                break
 
     def _step_scheduler(self, test_loss: float) -> None:
         if self.scheduler is None:
@@ -328,22 +279,86 @@ class Trainer:
     def learning_rate(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
-    # ------------------------------------------------------------------ nan handling
-    def _copy_state(self):
-        with no_grad():
-            return {name: value.detach().clone()
-                    for name, value in self.model.state_dict().items()}
+    # ------------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_path(self) -> Path:
+        """``log_dir/last_epoch.safetensors``: written after every epoch, read by ``resume``."""
+        return self.log_dir / ckpt.CHECKPOINT_NAME
 
-    def _stop_on_nan(self, step: int) -> None:
+    def save_checkpoint(self, path: Path | str | None = None) -> Path:
+        """Write everything needed to resume (model, optimizer, scheduler, early stopping,
+        epoch, history, random streams) to ``path`` (default ``checkpoint_path``)."""
+        import minitorch_cv  # noqa: PLC0415 (the package imports train lazily)
+
+        path = Path(path) if path is not None else self.checkpoint_path
+        minitorch_cv.save(ckpt.capture(self), path)
+        return path
+
+    def load_checkpoint(self, path: Path | str) -> None:
+        """Continue from a checkpoint (a run directory or a ``last_epoch.safetensors``): the
+        next ``loop()`` runs the epochs left until ``settings.epochs``."""
+        import minitorch_cv  # noqa: PLC0415
+
+        path = ckpt.resolve(path)
+        device = next((p.device for p in self.model.parameters()), "cpu")
+        ckpt.restore(self, minitorch_cv.load(path, map_location=device), path)
+        self._remaining = max(self.settings.epochs - self.last_epoch, 0)
+        self._say(f"resuming from {path} after epoch {self.last_epoch - 1}: "
+                  f"{self._remaining} epoch(s) to go")
+
+    # ------------------------------------------------------------------ stopping
+    def _stop_on_nonfinite(self, step: int, value: float) -> None:
         global_step = self.last_epoch * self.settings.train_steps + step
-        self.model.load_state_dict(self._good_state)
-        restored = (f"the model has the weights from the start of epoch {self.last_epoch}, "
-                    f"the last ones that gave a finite loss")
+        if self._good_state is not None:
+            ckpt.restore_good_state(self.model, self.optimizer, self._good_state)
+            restored = (f"the model and the optimizer were restored to the start of epoch "
+                        f"{self._good_epoch}, the last state whose values were all finite")
+        else:
+            restored = ("the weights were NOT restored: no state with all values finite was "
+                        "recorded (they were not finite when training started)")
         if self.early_stopping is not None and self.early_stopping.path.exists():
             restored += f"; the best checkpoint is still {self.early_stopping.path}"
-        self.stopped = student.nan_message(self.last_epoch, step, global_step, restored)
-        if not self._warn("nan-loss", self.stopped, stacklevel=4):
+        self.diverged = True
+        self.stopped = student.nonfinite_message(value, self.last_epoch, step, global_step,
+                                                 restored)
+        if not self._warn("nan-loss", self.stopped, stacklevel=5):
             self._say(self.stopped)
+
+    def _stop_on_interrupt(self, step: int | None) -> None:
+        import minitorch_cv  # noqa: PLC0415
+
+        self.interrupted = True
+        self._interrupt_requested = False
+        where = (f"epoch {self.last_epoch}, step {step}" if step is not None
+                 else f"the end of epoch {self.last_epoch - 1}")
+        saved = self.log_dir / ckpt.INTERRUPTED_NAME
+        minitorch_cv.save({"model": self.model.state_dict(),
+                           "optimizer": self.optimizer.state_dict()}, saved)
+        resume = (f"to continue after epoch {self.last_epoch - 1}: {self.resume_hint}"
+                  if self.checkpoint_path.exists()
+                  else "no epoch had finished, so there is nothing to resume")
+        self.stopped = (f"interrupted at {where}: weights so far in {saved}; {resume}")
+        self._say(self.stopped)
+
+    @contextlib.contextmanager
+    def _catch_interrupts(self):
+        """The first Ctrl-C asks the loop to stop after the current step; a second one
+        raises KeyboardInterrupt at once. Only the main thread can handle signals."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._interrupt_requested:
+                raise KeyboardInterrupt
+            self._interrupt_requested = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._interrupt_requested = False
 
     # ------------------------------------------------------------------ housekeeping
     def _say(self, message: str) -> None:

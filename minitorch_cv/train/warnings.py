@@ -8,8 +8,9 @@ The mistakes caught here do not crash a run; they quietly make its numbers wrong
 - batch norm fed batches of one sample in training: the batch variance of a single sample is
   zero (for ``BatchNorm1d``) or computed from one image only, so the statistics are garbage
   (usually a last batch of size 1: use ``drop_last=True`` or another batch size);
-- a loss that became ``nan``: every weight touched by the next step becomes ``nan`` too, so the
-  run is stopped and the last good weights are kept;
+- a loss that became ``inf`` or ``nan``: every weight touched by its step would become ``nan``
+  too, so the run stops before ``backward`` and goes back to the last state whose weights and
+  optimizer values were all finite;
 - labels outside the model's class range (``label >= number of outputs``, or negative): the
   output layer has the wrong width, or the labels are 1-based.
 
@@ -131,7 +132,10 @@ def check_labels(yhat, y, warn: WarnOnce, ignore_index: int | None = None) -> No
              stacklevel=4)
 
 
-def nan_message(epoch: int, step: int, global_step: int, restored: str) -> str:
-    return (f"the loss became nan at epoch {epoch}, step {step} (training step {global_step} "
-            f"in total): training stopped; {restored}. Usual causes: a learning rate that is "
-            f"too high, log of 0 in a hand-written loss, or inputs that are not normalised.")
+def nonfinite_message(value: float, epoch: int, step: int, global_step: int,
+                      restored: str) -> str:
+    """The stop message for a loss that became inf or nan (before its backward pass)."""
+    return (f"the loss became {value} at epoch {epoch}, step {step} (training step "
+            f"{global_step} in total), before its backward pass: training stopped; {restored}. "
+            f"Usual causes: a learning rate that is too high, log of 0 in a hand-written loss, "
+            f"or inputs that are not normalised.")

@@ -43,15 +43,15 @@ def test_train_reports_a_missing_dataset_and_an_unknown_model(tmp_path, capsys):
     empty.mkdir()
     assert main(["train", "--dataset", "mnist", "--data-dir", str(empty),
                  "--logdir", str(tmp_path / "runs")]) == 2
-    assert "mnist" in capsys.readouterr().out.lower()
+    assert "mnist" in capsys.readouterr().err.lower()
     assert main(["train", "no_such_net", "--logdir", str(tmp_path / "runs")]) == 2
-    assert "unknown model 'no_such_net'" in capsys.readouterr().out
+    assert "unknown model 'no_such_net'" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(mt.backend.cuda_available(), reason="a GPU is present")
 def test_train_without_a_gpu_says_so(tmp_path, capsys):
     assert main(["train", "--device", "cuda", "--logdir", str(tmp_path)]) == 2
-    assert "device 'cuda'" in capsys.readouterr().out
+    assert "device 'cuda'" in capsys.readouterr().err
 
 
 def test_train_rejects_a_bad_option():
@@ -77,4 +77,4 @@ def test_summary_prints_the_layer_table(capsys):
 
 def test_summary_explains_an_input_that_is_too_small(capsys):
     assert main(["summary", "lenet5", "--input-size", "1", "4", "4"]) == 2
-    assert "input too small for layer 'features.3'" in capsys.readouterr().out
+    assert "input too small for layer 'features.3'" in capsys.readouterr().err
