@@ -63,6 +63,11 @@ def cuda_available() -> bool:
         return False
 
 
+class DeviceError(RuntimeError, ValueError):
+    """An unknown or malformed device: torch raises ``RuntimeError``; earlier versions of this
+    library raised ``ValueError``. Both ``except`` clauses catch it (see ``errors.py``)."""
+
+
 # device types torch knows but we cannot hold data on: accepted by ``device(...)`` (so that
 # ``device("mps" if backends.mps.is_available() else "cpu")`` parses), refused when used
 _FOREIGN_TYPES = ("mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "mtia")
@@ -93,16 +98,16 @@ class device(str):  # noqa: N801  (torch's name)
         name, _, number = type_or_name.partition(":")
         if number:
             if index is not None:
-                raise RuntimeError(f"device {type_or_name!r} already has an index; do not pass "
+                raise DeviceError(f"device {type_or_name!r} already has an index; do not pass "
                                    f"index={index} as well")
             if not number.isdigit():
-                raise RuntimeError(f"Invalid device string: {type_or_name!r}")
+                raise DeviceError(f"Invalid device string: {type_or_name!r}")
             index = int(number)
         if name not in DEVICES and name not in _FOREIGN_TYPES:
-            raise RuntimeError(f"unknown device type {name!r} in {type_or_name!r}; expected one "
+            raise DeviceError(f"unknown device type {name!r} in {type_or_name!r}; expected one "
                                f"of {', '.join(DEVICES + _FOREIGN_TYPES)}")
         if index is not None and int(index) < 0:
-            raise RuntimeError("Device index must not be negative")
+            raise DeviceError("Device index must not be negative")
         obj = str.__new__(cls, name)
         obj.type = name
         obj.index = None if index is None else int(index)

@@ -10,6 +10,8 @@ raise (``ValueError`` / ``TypeError``). Both ``except`` clauses catch them.
 
 from __future__ import annotations
 
+from .backend import DeviceError  # noqa: F401  (defined there: backend imports nothing else)
+
 
 class SizeError(RuntimeError, ValueError):
     """A size, shape or size-like argument that torch rejects with ``RuntimeError``."""
