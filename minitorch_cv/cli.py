@@ -83,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the command. Exit codes: 0 done, 2 a bad invocation (argparse's
-    code; one line on stderr says what and how to fix it), 130 Ctrl-C."""
+    code; one line on stderr says what and how to fix it) and also Ctrl-C (after saving)."""
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:
         print(f"minitorch-cv {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
+        return 2
 
 
 if __name__ == "__main__":
