@@ -77,7 +77,8 @@ def student_error(exc: BaseException, where: str) -> StageFailure:
     if isinstance(exc, StageFailure):
         return exc
     if isinstance(exc, NotImplementedError):
-        return StageFailure(f"{where}: not implemented yet ({exc}). Write the body, then check "
+        return StageFailure(f"{where}: {exc}" if "not implemented yet" in str(exc) else
+                            f"{where}: not implemented yet ({exc}). Write the body, then check "
                             "again (`minitorch-cv exercise hint NAME` gives a hint).")
     frames = traceback.extract_tb(exc.__traceback__)
     mine = [f for f in frames if "minitorch_cv/exercises" not in f.filename.replace("\\", "/")]

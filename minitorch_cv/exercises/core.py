@@ -111,7 +111,8 @@ class Exercise:
 
 def catalogue() -> list[Exercise]:
     """Every exercise, in lecture order."""
-    from . import catalogue as package  # noqa: PLC0415
+    # the subpackage, imported by name: the package re-exports this function as `catalogue`
+    package = importlib.import_module(f"{__package__}.catalogue")
 
     found = []
     for info in pkgutil.iter_modules(package.__path__):
