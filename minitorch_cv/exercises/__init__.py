@@ -21,7 +21,8 @@ from .templates import start as _start
 
 def _student(exercise: Exercise, fn, functions: dict) -> dict:
     if exercise.kind == "cuda":
-        source = fn if fn is not None else functions.get("SOURCE")
+        source = fn.get("SOURCE") if isinstance(fn, dict) else fn
+        source = functions.get("SOURCE", source)
         return {"SOURCE": source}
     found = dict(functions)
     if isinstance(fn, dict):

@@ -37,7 +37,9 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return all(r.status in ("passed", "n/a") for r in self.results) and bool(self.results)
+        # every stage that ran passed (a --stages subset leaves the others "not run")
+        return (not any(r.status == "failed" for r in self.results)
+                and any(r.status == "passed" for r in self.results))
 
     @property
     def failed_stage(self) -> str | None:

@@ -37,7 +37,7 @@ def test_template_is_valid_python_that_raises_not_implemented(exercise):
     text = render(exercise)
     compile(text, f"{exercise.name}.py", "exec")
     assert "not implemented yet" in text
-    for name, params in exercise.functions.items():
+    for name, _params in exercise.functions.items():
         assert f"{name}(" in text or f"class {name}(" in text
 
 

@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from ...autograd.engine import _topological_order
 from ...autograd.function import Context
-from ..calls import format_call
 from ..core import Example, Exercise, StageFailure
 
 DOC = '''The order in which backward visits the nodes of a graph: a topological sort.
@@ -95,28 +94,28 @@ def configs(draw):
 
 def property_body(exercise, student, config):
     root, graph = config["root"], config["parents"]
-    call = format_call("topo_sort", dict(root=root, parents=graph))
+    call = ("\n  the call (paste it to reproduce):\n    topo_sort(root=" + repr(root)
+            + ", parents=" + repr(graph) + ")")
     try:
         order = list(student["topo_sort"](root, {k: list(v) for k, v in graph.items()}))
     except Exception as exc:  # noqa: BLE001
         from ..checker import student_error  # noqa: PLC0415
 
-        raise StageFailure(f"{student_error(exc, 'topo_sort')}\n  the call:\n    {call}") from None
+        raise StageFailure(f"{student_error(exc, 'topo_sort')}{call}") from None
     reachable = set(topo_sort(root, graph))
     where = {}
     for k, name in enumerate(order):
         if name in where:
-            raise StageFailure(f"{name!r} appears twice in your order {order}\n  the call:\n"
-                               f"    {call}")
+            raise StageFailure(f"{name!r} appears twice in your order {order}{call}")
         where[name] = k
     if set(order) != reachable:
         raise StageFailure(f"your order {order} should hold exactly the reachable nodes "
-                           f"{sorted(reachable)}\n  the call:\n    {call}")
+                           f"{sorted(reachable)}{call}")
     for node in order:
         for parent in graph[node]:
             if where[parent] < where[node]:
                 raise StageFailure(f"{parent!r} comes before {node!r}, which uses it: {order}"
-                                   f"\n  the call:\n    {call}")
+                                   f"{call}")
 
 
 EXERCISE = Exercise(

@@ -23,7 +23,8 @@ Shapes:
 
 The loop:
     out[n, o, oh, ow] = bias[o] + sum over c, i, j of
-                        weight[o, c, i, j] * x[n, c, oh*stride - padding + i, ow*stride - padding + j]
+                        weight[o, c, i, j] * x[n, c, oh*stride - padding + i,
+                                               ow*stride - padding + j]
     where an index outside the image reads 0 (zero padding, on ALL four sides)
 
 Worked example: the slide, x = [[[[1, 10], [2, 20]]]], weight = [[[[1, 2], [2, 0]]]], no

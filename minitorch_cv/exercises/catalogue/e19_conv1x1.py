@@ -20,7 +20,8 @@ Shapes:  x (N, C, H, W), weight (C_out, C, 1, 1) (PyTorch's layout), bias (C_out
     i.e. np.einsum("oc,nchw->nohw", weight[:, :, 0, 0], x) + bias[None, :, None, None]
 Backward, g = grad_output (N, C_out, H, W):
     grad_x[n, c, h, w]   = sum over o of weight[o, c] * g[n, o, h, w]
-    grad_weight[o, c]    = sum over n, h, w of g[n, o, h, w] * x[n, c, h, w]  (shape (C_out, C, 1, 1))
+    grad_weight[o, c]    = sum over n, h, w of g[n, o, h, w] * x[n, c, h, w]
+                           (returned with shape (C_out, C, 1, 1))
     grad_bias[o]         = sum over n, h, w of g[n, o, h, w]
 
 Worked example: one pixel with channels x = [1, 2, 3] and weight [[1, 0, -1]] (C_out = 1),

@@ -1,0 +1,165 @@
+"""The workbench's paths: command line and notebook for every exercise, hangs and crashes in
+their own subprocess, grade, the plug-in stage, templates and hints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minitorch_cv.functional as F
+from minitorch_cv import exercises
+from minitorch_cv.cli import main
+from minitorch_cv.exercises import catalogue, get, run_checks
+from minitorch_cv.exercises.extract import to_source
+from minitorch_cv.exercises.grade import grade
+
+QUICK = ["signature", "examples"]
+
+
+def _write_solution(exercise, folder):
+    path = folder / f"{exercise.name}{exercise.file_suffix}"
+    text = (exercise.solution["SOURCE"] if exercise.kind == "cuda"
+            else to_source(exercise.solution))
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("exercise", catalogue(), ids=lambda e: e.name)
+def test_every_exercise_runs_from_the_command_line_and_a_notebook(exercise, tmp_path, capsys):
+    """Both paths for every exercise, in this process (fast): the command line loads the
+    file; the notebook path turns the functions into source (what check() sends to its
+    subprocess), and that source passes."""
+    path = _write_solution(exercise, tmp_path)
+    code = main(["exercise", "check", exercise.name, str(path), "--stages", ",".join(QUICK),
+                 "--in-process"])
+    assert code == 0, capsys.readouterr().out
+    student = ({"SOURCE": exercise.solution["SOURCE"]} if exercise.kind == "cuda"
+               else exercise.solution)
+    report = exercises.check(exercise.name, student, stages=QUICK, quiet=True, isolate=False)
+    assert report.stages_passed == 2, report.text()
+
+
+@pytest.mark.parametrize("name", ["conv2d", "residual_block", "cuda_im2col"])
+def test_command_line_and_notebook_in_a_subprocess(name, tmp_path, capsys):
+    exercise = get(name)
+    path = _write_solution(exercise, tmp_path)
+    assert main(["exercise", "check", name, str(path), "--stages", ",".join(QUICK)]) == 0
+    student = ({"SOURCE": exercise.solution["SOURCE"]} if exercise.kind == "cuda"
+               else exercise.solution)
+    report = exercises.check(name, student, stages=QUICK, quiet=True)
+    assert report.stages_passed == 2, report.text()
+
+
+def test_notebook_functions_travel_as_source(tmp_path):
+    """A notebook function using a helper and a module global is rebuilt in the child."""
+    scale = 1.0
+
+    def helper(x):
+        return x * scale
+
+    def mse_forward(prediction, target):
+        return float(np.mean(helper(prediction - target) ** 2))
+
+    source = to_source({"mse_forward": mse_forward})
+    assert "def helper" in source and "scale = 1.0" in source and "import numpy" in source
+    report = exercises.check("mse_loss", mse_forward=mse_forward,
+                             mse_backward=get("mse_loss").solution["mse_backward"],
+                             stages=QUICK, quiet=True)
+    assert report.stages_passed == 2, report.text()
+
+
+HANG = "def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):\n    while True:\n" \
+       "        pass\n"
+CRASH = ("import os, signal\n\ndef im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):\n"
+         "    os.kill(os.getpid(), signal.SIGSEGV)\n")
+
+
+def test_hanging_and_crashing_students_are_reported_and_grade_goes_on(tmp_path):
+    for student, text in (("ada", HANG), ("bob", CRASH), ("cy", to_source(
+            get("im2col").solution))):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "im2col.py").write_text(text)
+    results = grade(tmp_path, timeout=8, max_examples=5, progress=None)
+    hang, crash, good = (results[s]["im2col"] for s in ("ada", "bob", "cy"))
+    assert hang.failed_stage == "signature" and "stopped after 8 s" in hang.text()
+    assert crash.failed_stage == "signature" and "SIGSEGV" in crash.text()
+    assert good.passed, good.text()
+    table = (tmp_path / "grades.md").read_text()
+    assert "| cy | 4/4 |" in table and "ada" in table and "bob" in table
+    assert (tmp_path / "grades.csv").read_text().startswith("student,im2col")
+
+
+def _conv_with_wrong_backward():
+    solution = get("conv2d").solution
+
+    def conv2d_backward(grad_output, x, weight, stride, padding, dilation):
+        gx, gw, gb = solution["conv2d_backward"](grad_output, x, weight, stride, padding,
+                                                 dilation)
+        return gx, gw * 1.01, gb
+
+    return {**solution, "conv2d_backward": conv2d_backward}
+
+
+def test_plugin_trains_like_the_builtin_and_shows_a_wrong_conv(capsys):
+    original = F.conv2d
+    good = run_checks(get("conv2d"), get("conv2d").solution, stages=["plugin"])
+    assert good.results[-1].status == "passed", good.text()
+    assert "largest relative difference 0.0e+00" in good.results[-1].message
+    bad = run_checks(get("conv2d"), _conv_with_wrong_backward(), stages=["plugin"])
+    assert bad.failed_stage == "plugin" and "other losses" in bad.text()
+    assert F.conv2d is original  # nothing left behind
+
+
+def _cuda(text):
+    return {"SOURCE": text}
+
+
+def test_cuda_kernel_mutants_are_caught():
+    source = get("cuda_im2col").solution["SOURCE"]
+    cases = [
+        (source.replace("index < total", "index <= total"), "examples", "outside col"),
+        (source.replace("if (h >= 0 && h < H && w >= 0 && w < W)", "if (h < H && w < W)"),
+         "properties", "thread order"),
+        (source.replace("index += grid_stride()", "index += 2 * grid_stride()"), "properties",
+         "NaN = never written"),
+        ("#include <stdio.h>\n" + source, "gate", "NVRTC"),
+    ]
+    for text, stage, words in cases:
+        report = run_checks(get("cuda_im2col"), _cuda(text), max_examples=10)
+        assert report.failed_stage == stage, report.text()
+        assert words in report.text(), report.text()
+
+
+def test_start_never_overwrites_and_hints_climb_the_ladder(tmp_path, capsys):
+    assert main(["exercise", "start", "conv2d", "--dir", str(tmp_path)]) == 0
+    path = tmp_path / "conv2d.py"
+    path.write_text("# my work\n")
+    assert main(["exercise", "start", "conv2d", "--dir", str(tmp_path)]) == 1
+    assert path.read_text() == "# my work\n"
+    hints = get("conv2d").hints
+    for _k in range(len(hints) + 1):
+        main(["exercise", "hint", "conv2d", "--dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert hints[0] in out and hints[-1] in out and "the last hint" in out
+
+
+def test_a_fresh_template_reports_not_implemented(tmp_path, capsys):
+    main(["exercise", "start", "max_pool", "--dir", str(tmp_path)])
+    code = main(["exercise", "check", "max_pool", str(tmp_path / "max_pool.py"),
+                 "--in-process"])
+    assert code == 1 and "not implemented yet" in capsys.readouterr().out
+
+
+def test_teacher_seed_draws_other_examples():
+    seen = {}
+    exercise = get("im2col")
+
+    def spy(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+        seen.setdefault(current, []).append((x.shape, kh, kw, sh, sw, ph, pw))
+        return exercise.solution["im2col"](x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+
+    for current in (0, 1):
+        run_checks(exercise, {"im2col": spy}, seed=current, stages=["properties"],
+                   max_examples=5)
+    assert seen[0] != seen[1]
+    assert np.all(np.array([len(v) for v in seen.values()]) >= 5)
