@@ -163,3 +163,17 @@ def test_teacher_seed_draws_other_examples():
                    max_examples=5)
     assert seen[0] != seen[1]
     assert np.all(np.array([len(v) for v in seen.values()]) >= 5)
+
+
+def test_docs_pages_match_the_exercise_modules():
+    from pathlib import Path
+
+    from minitorch_cv.exercises.docs import index, page
+
+    folder = Path(__file__).resolve().parents[2] / "docs" / "exercises"
+    assert (folder / "index.md").read_text() == index(), "run python -m " \
+        "minitorch_cv.exercises.docs docs/exercises"
+    for exercise in catalogue():
+        assert (folder / f"{exercise.name}.md").read_text() == page(exercise), exercise.name
+    readme = (folder.parents[1] / "README.md").read_text()
+    assert "docs/exercises/index.md" in readme
