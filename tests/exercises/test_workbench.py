@@ -177,3 +177,46 @@ def test_docs_pages_match_the_exercise_modules():
         assert (folder / f"{exercise.name}.md").read_text() == page(exercise), exercise.name
     readme = (folder.parents[1] / "README.md").read_text()
     assert "docs/exercises/index.md" in readme
+
+
+# im2col through shared memory: each thread stages its value, and after a barrier writes its
+# neighbour's (threadIdx.x ^ 1). Every thread runs the same number of rounds, so all reach
+# the barriers. Without the barriers it is a race: the neighbour may not have written yet.
+STAGED = r'''
+extern "C" __global__ void im2col(const scalar_t* x, scalar_t* col, long long N, long long C,
+                                  long long H, long long W, long long kh, long long kw,
+                                  long long sh, long long sw, long long ph, long long pw,
+                                  long long dh, long long dw, long long out_h,
+                                  long long out_w) {
+    __shared__ scalar_t tile[1024];
+    const long long total = N * C * kh * kw * out_h * out_w;
+    const long long stride = (long long)blockDim.x * gridDim.x;
+    for (long long base = (long long)blockIdx.x * blockDim.x; base < total; base += stride) {
+        const long long index = base + threadIdx.x;
+        scalar_t value = 0;
+        if (index < total) {
+            const long long ow = index % out_w, oh = (index / out_w) % out_h;
+            const long long rest = index / (out_w * out_h);
+            const long long j = rest % kw, i = (rest / kw) % kh, c = (rest / (kw * kh)) % C;
+            const long long n = rest / (kw * kh * C);
+            const long long h = oh * sh - ph + i * dh, w = ow * sw - pw + j * dw;
+            if (h >= 0 && h < H && w >= 0 && w < W) value = x[((n * C + c) * H + h) * W + w];
+        }
+        tile[threadIdx.x] = value;
+        BARRIER
+        const long long partner = base + (threadIdx.x ^ 1);
+        if ((threadIdx.x ^ 1) < blockDim.x && partner < total) col[partner] = tile[threadIdx.x ^ 1];
+        BARRIER
+    }
+}
+'''
+
+
+def test_cuda_racy_kernel_is_caught_and_its_fixed_version_passes():
+    fixed = STAGED.replace("BARRIER", "__syncthreads();")
+    report = run_checks(get("cuda_im2col"), _cuda(fixed), max_examples=8)
+    assert report.passed, report.text()
+    racy = run_checks(get("cuda_im2col"), _cuda(STAGED.replace("BARRIER", "")),
+                      max_examples=8)
+    assert racy.failed_stage in ("examples", "properties"), racy.text()
+    assert "nan" in racy.text()  # the neighbour's tile entry was read before it was written
