@@ -4,7 +4,8 @@ An exercise is data: the functions (or class, or CUDA kernel) the student writes
 exact parameters, the template's docstring in the lecture's words, a ladder of hints, the
 engine's own code wrapped to the same signature (the solution, which is also the reference the
 checker compares with), hand-computed examples, and the pieces each stage of the checker needs.
-``checker.py`` runs the stages; the catalogue modules (``catalogue/e*.py``) hold the exercises.
+``checker.py`` runs the stages; the modules of ``collection/`` (``e01_topo_sort.py`` ...)
+hold the exercises.
 """
 
 from __future__ import annotations
@@ -111,8 +112,7 @@ class Exercise:
 
 def catalogue() -> list[Exercise]:
     """Every exercise, in lecture order."""
-    # the subpackage, imported by name: the package re-exports this function as `catalogue`
-    package = importlib.import_module(f"{__package__}.catalogue")
+    package = importlib.import_module(f"{__package__}.collection")
 
     found = []
     for info in pkgutil.iter_modules(package.__path__):
@@ -124,7 +124,7 @@ def catalogue() -> list[Exercise]:
 
 def _module_names() -> dict[str, str]:
     """Exercise name -> module name: the modules are called ``eNN_<exercise name>``."""
-    package = importlib.import_module(f"{__package__}.catalogue")
+    package = importlib.import_module(f"{__package__}.collection")
     return {info.name[4:]: info.name for info in pkgutil.iter_modules(package.__path__)
             if info.name.startswith("e")}
 
@@ -133,7 +133,7 @@ def get(name: str) -> Exercise:
     """The exercise called ``name`` (its number works too: ``get("13")``)."""
     modules = _module_names()
     if name in modules:  # import only this exercise's module (a fresh checker process)
-        return importlib.import_module(f"{__package__}.catalogue.{modules[name]}").EXERCISE
+        return importlib.import_module(f"{__package__}.collection.{modules[name]}").EXERCISE
     exercises = catalogue()
     for exercise in exercises:
         if name in (exercise.name, str(exercise.order), f"{exercise.order:02d}"):

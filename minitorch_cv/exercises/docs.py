@@ -47,8 +47,9 @@ def index() -> str:
 
 Students build the engine's pieces themselves, and the checker property-tests them: the
 gradients against finite differences, the smallest input on which a piece is wrong (shrunk
-by hypothesis and printed as a call to paste), a comparison with PyTorch, and, for conv2d,
-a small network trained with the student's code plugged into the engine.
+by hypothesis and printed as a call to paste), a comparison with PyTorch, and (topo_sort,
+cross_entropy, conv2d, max_pool) a small CNN trained on the embedded Fashion-MNIST subset
+with the student's code plugged into the engine, its losses printed beside the built-in's.
 
 ```bash
 python -m minitorch_cv exercise list                 # the exercises, in lecture order
@@ -73,7 +74,8 @@ exercises.replay("im2col", im2col, {{...the printed configuration...}})
 examples (hand-computed numbers, such as the slide's 25); hypothesis property tests against
 the reference (stride, padding, dilation, odd sizes, batch of 1, ties, non-contiguous
 inputs); gradcheck of every backward in float64 with a random upstream gradient; PyTorch
-comparison (when torch is installed); the NVRTC gate (CUDA exercise); plug-in (conv2d).
+comparison (when torch is installed); the NVRTC gate (CUDA exercise); plug-in: the
+student's function replaces the engine's inside a context manager that always restores it.
 
 **Isolation**: `check` (command line and notebook) runs the student's code in a subprocess
 with a time limit (`--timeout`, default 120 s): an endless loop or a crash is reported with

@@ -118,10 +118,31 @@ def property_body(exercise, student, config):
                                    f"{call}")
 
 
+def plugin(student):
+    """The engine's backward walks the graph in the order the student's sort returns."""
+    from ...autograd import engine  # noqa: PLC0415
+    from ..plugin import compare_training  # noqa: PLC0415
+
+    def order(root):
+        nodes, parents, stack = {}, {}, [root]
+        while stack:
+            node = stack.pop()
+            key = f"node{id(node)}"
+            if key in nodes:
+                continue
+            nodes[key] = node
+            inputs = [p for p in node.parents if isinstance(p, Context)]
+            parents[key] = [f"node{id(p)}" for p in inputs]
+            stack.extend(inputs)
+        return [nodes[key] for key in student["topo_sort"](f"node{id(root)}", parents)]
+
+    return compare_training(engine, "_topological_order", order, "topological sort")
+
+
 EXERCISE = Exercise(
     name="topo_sort", order=1, lecture="00 Autograd", lesson="00_autograd",
     title="the backward order of a graph (topological sort)",
     functions={"topo_sort": "root, parents"}, doc=DOC, hints=HINTS,
     solution={"topo_sort": topo_sort}, examples=examples, imports="",
-    strategy=configs, property_body=property_body, max_examples=60,
+    strategy=configs, property_body=property_body, max_examples=60, plugin=plugin,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.function import Function
 from ...kernels import reference
 from ..core import Example, Exercise
 from ..gradients import GradProblem
@@ -124,6 +125,37 @@ def torch_check(student, seed):
     return "values, indices (ties included) and gradient equal torch's max_pool2d"
 
 
+def plugin(student):
+    """``F.max_pool2d`` with the student's forward and backward; the small CNN trains."""
+    from ... import functional  # noqa: PLC0415
+    from ...functional.conv import pair  # noqa: PLC0415
+    from ..plugin import compare_training  # noqa: PLC0415
+
+    class StudentMaxPool(Function):
+        @staticmethod
+        def forward(ctx, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0)):
+            out, argmax = student["max_pool2d_forward"](x, kernel_size, stride, padding)
+            ctx.argmax, ctx.size = np.asarray(argmax), x.shape[2:]
+            return np.asarray(out, x.dtype)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            grad = student["max_pool2d_backward"](grad_output, ctx.argmax, *ctx.size)
+            return np.asarray(grad, grad_output.dtype)
+
+    def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                   ceil_mode=False, return_indices=False):
+        if pair(dilation, "dilation", "max_pool2d") != (1, 1) or ceil_mode or return_indices:
+            raise ValueError("the plugged-in max_pool2d has no dilation, ceil_mode or indices")
+        kernel = pair(kernel_size, "kernel_size", "max_pool2d")
+        return StudentMaxPool.apply(input, kernel_size=kernel,
+                                    stride=kernel if stride is None else pair(
+                                        stride, "stride", "max_pool2d"),
+                                    padding=pair(padding, "padding", "max_pool2d"))
+
+    return compare_training(functional, "max_pool2d", max_pool2d, "max pooling")
+
+
 EXERCISE = Exercise(
     name="max_pool", order=16, lecture="04 Stride, padding, pooling",
     lesson="04_stride_padding_pooling", title="max pooling forward/backward, first max wins",
@@ -132,5 +164,5 @@ EXERCISE = Exercise(
     doc=DOC, hints=HINTS, solution=SOLUTION, examples=examples,
     strategy=lambda: _data.pool_geometry(dilation=False), cases=cases,
     grad_strategy=lambda: _data.pool_geometry(dilation=False, max_size=5),
-    grad_problems=grad_problems, torch_check=torch_check,
+    grad_problems=grad_problems, torch_check=torch_check, plugin=plugin,
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from ... import functional as F
+from ...autograd.function import Function
+from ...functional.loss import cross_entropy as engine_cross_entropy
 from ..core import Example, Exercise
 from ..gradients import GradProblem
 from . import _data, _engine
@@ -40,11 +41,11 @@ HINTS = (
 
 
 def cross_entropy_forward(logits, target):
-    return _engine.value(F.cross_entropy, logits, target)
+    return _engine.value(engine_cross_entropy, logits, target)
 
 
 def cross_entropy_backward(grad_loss, logits, target):
-    return _engine.grads(F.cross_entropy, grad_loss, logits, target)[0]
+    return _engine.grads(engine_cross_entropy, grad_loss, logits, target)[0]
 
 
 def examples():
@@ -113,6 +114,33 @@ def torch_check(student, seed):
     return "loss and gradient equal torch.nn.functional.cross_entropy's"
 
 
+def plugin(student):
+    """``F.cross_entropy`` with the student's forward and backward; the small CNN trains."""
+    from ... import functional  # noqa: PLC0415
+    from ..plugin import compare_training  # noqa: PLC0415
+
+    class StudentCrossEntropy(Function):
+        @staticmethod
+        def forward(ctx, logits, target):
+            ctx.save_for_backward(logits, target)
+            return np.asarray(student["cross_entropy_forward"](logits, target), logits.dtype)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            logits, target = ctx.saved_tensors
+            grad = student["cross_entropy_backward"](grad_output, logits, target)
+            return np.asarray(grad, logits.dtype), None
+
+    def cross_entropy(input, target, weight=None, ignore_index=-100,  # noqa: A002
+                      reduction="mean", label_smoothing=0.0):
+        if weight is not None or reduction != "mean" or label_smoothing:
+            raise ValueError("the plugged-in cross_entropy has no weight, reduction or "
+                             "label_smoothing")
+        return StudentCrossEntropy.apply(input, target)
+
+    return compare_training(functional, "cross_entropy", cross_entropy, "cross-entropy")
+
+
 EXERCISE = Exercise(
     name="cross_entropy", order=4, lecture="01 Losses", lesson="01_losses",
     title="stable log-softmax + cross-entropy, forward and backward",
@@ -122,5 +150,5 @@ EXERCISE = Exercise(
     solution={"cross_entropy_forward": cross_entropy_forward,
               "cross_entropy_backward": cross_entropy_backward},
     examples=examples, strategy=configs, cases=cases, grad_strategy=configs,
-    grad_problems=grad_problems, torch_check=torch_check,
+    grad_problems=grad_problems, torch_check=torch_check, plugin=plugin,
 )
