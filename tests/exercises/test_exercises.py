@@ -54,6 +54,7 @@ def test_every_exercise_keeps_at_least_three_mutants():
     assert not missing, missing
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow is what some mutants do
 @pytest.mark.parametrize("name, what, student, stage", MUTANTS,
                          ids=[f"{m[0]}: {m[1]}" for m in MUTANTS])
 def test_mutant_is_caught_at_its_stage(name, what, student, stage):
@@ -64,3 +65,15 @@ def test_mutant_is_caught_at_its_stage(name, what, student, stage):
     if stage in ("properties", "gradcheck"):
         assert "shrank it to the smallest" in message, message
         assert "paste" in message or "reproduce" in message, message
+
+
+def test_replay_reproduces_a_printed_configuration():
+    from minitorch_cv.exercises import StageFailure, replay
+
+    from .mutants_b import im2col_sh_for_w
+
+    config = dict(N=1, C=1, H=3, W=5, kh=1, kw=1, sh=1, sw=2, ph=0, pw=0, dh=1, dw=1,
+                  out_h=3, out_w=3, seed=0, contiguous=True, ties=False)
+    replay("im2col", get("im2col").solution["im2col"], config)
+    with pytest.raises(StageFailure, match="paste it to reproduce"):
+        replay("im2col", im2col_sh_for_w, config)
