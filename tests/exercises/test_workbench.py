@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit, prange
 
 import minitorch_cv.functional as F
+import minitorch_cv.nn as nn
 from minitorch_cv import exercises
 from minitorch_cv.cli import main
 from minitorch_cv.exercises import catalogue, get, run_checks
@@ -220,3 +222,41 @@ def test_cuda_racy_kernel_is_caught_and_its_fixed_version_passes():
                       max_examples=8)
     assert racy.failed_stage in ("examples", "properties"), racy.text()
     assert "nan" in racy.text()  # the neighbour's tile entry was read before it was written
+
+
+def test_a_notebook_class_and_a_numba_kernel_travel_as_source():
+    """As in a notebook: the imports are globals (nn, njit, prange at the top of this file)."""
+    class MySE(nn.Module):
+        def __init__(self, channels, reduction=16):
+            super().__init__()
+            hidden = max(1, channels // reduction)
+            self.fc1, self.fc2 = nn.Linear(channels, hidden), nn.Linear(hidden, channels)
+
+        def forward(self, x):
+            n, c = x.shape[0], x.shape[1]
+            gate = self.fc2(self.fc1(x.mean((2, 3))).relu()).sigmoid()
+            return x * gate.reshape(n, c, 1, 1)
+
+    report = exercises.check("se_block", MySE, quiet=True, max_examples=5)
+    assert report.passed, report.text()
+
+    @njit(parallel=True, cache=False)
+    def pool(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+        N, C, H, W = x.shape
+        out = np.empty((N, C, out_h, out_w), x.dtype)
+        argmax = np.empty((N, C, out_h, out_w), np.int64)
+        for plane in prange(N * C):
+            n, c = plane // C, plane % C
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    best, index = -np.inf, -1
+                    for i in range(kh):
+                        for j in range(kw):
+                            h, w = oh * sh - ph + i * dh, ow * sw - pw + j * dw
+                            if 0 <= h < H and 0 <= w < W and (index < 0 or x[n, c, h, w] > best):
+                                best, index = x[n, c, h, w], h * W + w
+                    out[n, c, oh, ow], argmax[n, c, oh, ow] = best, index
+        return out, argmax
+
+    report = exercises.check("numba_max_pool", pool, quiet=True, max_examples=8)
+    assert report.passed, report.text()
