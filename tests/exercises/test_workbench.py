@@ -145,11 +145,15 @@ def test_start_never_overwrites_and_hints_climb_the_ladder(tmp_path, capsys):
     assert hints[0] in out and hints[-1] in out and "the last hint" in out
 
 
-def test_a_fresh_template_reports_not_implemented(tmp_path, capsys):
-    main(["exercise", "start", "max_pool", "--dir", str(tmp_path)])
-    code = main(["exercise", "check", "max_pool", str(tmp_path / "max_pool.py"),
-                 "--in-process"])
-    assert code == 1 and "not implemented yet" in capsys.readouterr().out
+@pytest.mark.parametrize("name", ["max_pool", "residual_block", "cuda_im2col"])
+def test_a_fresh_template_reports_not_implemented(name, tmp_path, capsys):
+    main(["exercise", "start", name, "--dir", str(tmp_path)])
+    path = tmp_path / f"{name}{get(name).file_suffix}"
+    if name == "cuda_im2col":
+        assert 'extern "C" __global__ void im2col(const scalar_t*' in path.read_text()
+    code = main(["exercise", "check", name, str(path), "--in-process"])
+    out = capsys.readouterr().out
+    assert code == 1 and "not implemented yet" in out and "stage 'signature'" in out
 
 
 def test_teacher_seed_draws_other_examples():

@@ -203,7 +203,7 @@ def gate(student):
 
 
 def template_source() -> str:
-    signature = re.search(r'extern "C".*?\{', SOLUTION_SOURCE, re.S).group(0)
+    signature = re.search(r'extern "C" __global__.*?\{', SOLUTION_SOURCE, re.S).group(0)
     return (f"{DOC}\n\n{signature}\n    // write the body here, then run\n"
             "    //   minitorch-cv exercise check cuda_im2col cuda_im2col.cu\n"
             '#error "cuda_im2col: not implemented yet"\n}\n')
