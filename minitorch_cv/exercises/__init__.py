@@ -64,7 +64,7 @@ def check(name: str, fn=None, *, isolate: bool = True, seed: int = 0, timeout: f
         else:
             report = check_source(exercise.name, source, exercise.file_suffix, seed=seed,
                                   timeout=timeout, stages=stages, max_examples=max_examples,
-                                  echo=False)
+                                  echo=not quiet)
     if report is None:
         report = run_checks(exercise, student, seed=seed, stages=stages,
                             max_examples=max_examples)

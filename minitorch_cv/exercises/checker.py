@@ -191,13 +191,13 @@ def _hypothesis_run(strategy, body, max_examples: int, seed: int) -> tuple[int, 
         state["count"] += 1
         try:
             body(config)
-        except BaseException as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 (RecursionError included; Ctrl-C is not)
             state["config"], state["error"] = config, exc
             raise
 
     try:
         run()
-    except BaseException as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
         if state["error"] is None:
             state["error"] = exc
         return state["count"], state["config"], state["error"]

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             from .isolate import check_file  # noqa: PLC0415
 
             report = check_file(exercise.name, path, seed=args.seed, timeout=args.timeout,
-                                stages=stages, max_examples=args.max_examples)
+                                stages=stages, max_examples=args.max_examples, echo=True)
         print(report.text())
         return 0 if report.passed else 1
     if command == "grade":
