@@ -8,6 +8,7 @@ Commands:
     lessons            list the lesson scripts
     lesson NAME        run one lesson (extra arguments go to the lesson, e.g. --smoke)
     doctor             what is installed and usable (numba, cupy, NVRTC, GPU, BLAS), and why not
+    exercise ...       the student workbench: list, start, check, hint, grade (docs/exercises)
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     lesson.set_defaults(handler=_lesson)
     sub.add_parser("doctor", help="what is installed and usable, and why not").set_defaults(
         handler=_doctor)
+    from .exercises.cli import add_exercise_parser
+
+    add_exercise_parser(sub)
     return parser
 
 
