@@ -1,0 +1,136 @@
+"""Winograd F(2x2, 3x3) transforms on the CPU (Numba): a 3x3 convolution with 2.25x fewer
+multiplications (Lavin and Gray, 2015).
+
+A 2x2 output tile of a 3x3, stride-1 convolution needs a 4x4 input tile ``d``. Instead of the
+36 multiplications of the definition, Winograd computes::
+
+    Y = A^T [ U * V ] A,     U = G g G^T (filter, 4x4),   V = B^T d B (input tile, 4x4)
+
+with ``*`` elementwise: 16 multiplications per tile and channel pair. Summed over input
+channels, each of the 16 positions ``(a, b)`` is a matrix product
+``M[a, b] = U[a, b] (C_out, C) @ V[a, b] (C, N*tiles)``: 16 GEMMs that BLAS runs
+(``ops/conv_algorithms.py``). These kernels do the three transforms around them::
+
+    B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+    G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
+    A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+
+Tiles: ``tiles_h = ceil(out_h / 2)``; tile ``(ty, tx)`` reads input rows ``2*ty - ph`` to
+``2*ty - ph + 3`` (zero outside the image). The padding may be negative: the input gradient of
+a stride-1 3x3 convolution is again one, of the output gradient with padding ``2 - ph``.
+
+Memory: V holds ``16 * C * N * tiles_h * tiles_w`` elements, about 4x the input (im2col's
+columns: 9x). The naive twins with the matrices written out are in ``kernels/reference.py``.
+How the kernels run: parallel over (n, c) planes; each plane is first copied into a
+zero-bordered buffer, so the tile loops read without bounds tests; the products with B^T and
+A^T are written out as additions (the matrices hold only 0, 1 and -1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+def winograd_filter_transform(weight):
+    """weight (C_out, C, 3, 3) -> U (4, 4, C_out, C), ``U[:, :, co, c] = G g G^T``.
+
+    Once per call on a small array: NumPy, no loop worth compiling.
+    """
+    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=weight.dtype)
+    return np.ascontiguousarray(np.einsum("ai,ocij,bj->aboc", G, weight, G))
+
+
+@njit(cache=True, nogil=True)
+def _bt(d0, d1, d2, d3):
+    """B^T applied to 4 values (a column or a row of a tile)."""
+    return d0 - d2, d1 + d2, d2 - d1, d1 - d3
+
+
+@njit(cache=True, nogil=True)
+def _at(m0, m1, m2, m3):
+    """A^T applied to 4 values."""
+    return m0 + m1 + m2, m1 - m2 - m3
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _input_transform(x, ph, pw, tiles_h, tiles_w):
+    N, C, H, W = x.shape
+    V = np.empty((4, 4, C, N, tiles_h, tiles_w), dtype=x.dtype)
+    rows, cols = 2 * tiles_h + 2, 2 * tiles_w + 2
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        d = np.zeros((rows, cols), dtype=x.dtype)  # the plane as the tiles see it
+        t = np.empty((4, 4), dtype=x.dtype)  # one tile's B^T d
+        for r in range(rows):
+            h = r - ph
+            if 0 <= h < H:
+                for s in range(cols):
+                    w = s - pw
+                    if 0 <= w < W:
+                        d[r, s] = x[n, c, h, w]
+        for ty in range(tiles_h):
+            r = 2 * ty
+            for tx in range(tiles_w):
+                s = 2 * tx
+                for b in range(4):  # t = B^T d, column by column
+                    t[0, b], t[1, b], t[2, b], t[3, b] = _bt(d[r, s + b], d[r + 1, s + b],
+                                                             d[r + 2, s + b], d[r + 3, s + b])
+                for a in range(4):  # V = t B, row by row
+                    v0, v1, v2, v3 = _bt(t[a, 0], t[a, 1], t[a, 2], t[a, 3])
+                    V[a, 0, c, n, ty, tx] = v0
+                    V[a, 1, c, n, ty, tx] = v1
+                    V[a, 2, c, n, ty, tx] = v2
+                    V[a, 3, c, n, ty, tx] = v3
+    return V
+
+
+def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
+    """x (N, C, H, W) -> V (4, 4, C, N, tiles_h, tiles_w), ``V[:, :, c, n, ty, tx] = B^T d B``.
+
+    Loop::
+
+        for n, c, ty, tx:
+            d[a, b] = x[n, c, 2*ty - ph + a, 2*tx - pw + b]   (0 outside the image)
+            V[:, :, c, n, ty, tx] = B^T d B
+
+    ``V.reshape(16, C, N*tiles_h*tiles_w)`` is the right operand of the 16 GEMMs.
+    """
+    return _input_transform(np.ascontiguousarray(x), int(ph), int(pw), int(tiles_h),
+                            int(tiles_w))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _output_transform(m, out_h, out_w):
+    _, _, C_out, N, tiles_h, tiles_w = m.shape
+    y = np.empty((N, C_out, out_h, out_w), dtype=m.dtype)
+    for nc in prange(N * C_out):
+        n = nc // C_out
+        co = nc % C_out
+        plane = np.empty((2 * tiles_h, 2 * tiles_w), dtype=m.dtype)  # whole tiles, then cropped
+        s = np.empty((2, 4), dtype=m.dtype)
+        for ty in range(tiles_h):
+            for tx in range(tiles_w):
+                for b in range(4):  # s = A^T m, column by column
+                    s[0, b], s[1, b] = _at(m[0, b, co, n, ty, tx], m[1, b, co, n, ty, tx],
+                                           m[2, b, co, n, ty, tx], m[3, b, co, n, ty, tx])
+                for r in range(2):  # Y = s A, row by row
+                    plane[2 * ty + r, 2 * tx], plane[2 * ty + r, 2 * tx + 1] = _at(
+                        s[r, 0], s[r, 1], s[r, 2], s[r, 3])
+        for h in range(out_h):
+            for w in range(out_w):
+                y[n, co, h, w] = plane[h, w]
+    return y
+
+
+def winograd_output_transform(m, out_h, out_w):
+    """m (4, 4, C_out, N, tiles_h, tiles_w) -> y (N, C_out, out_h, out_w).
+
+    Loop::
+
+        for n, co, ty, tx:
+            y[n, co, 2*ty:2*ty + 2, 2*tx:2*tx + 2] = A^T m[:, :, co, n, ty, tx] A
+            (cropped where the last tile passes the edge of the output)
+    """
+    return _output_transform(np.ascontiguousarray(m), int(out_h), int(out_w))
