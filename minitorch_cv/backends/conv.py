@@ -12,19 +12,23 @@ each is fastest for some shapes::
 - ``"winograd"``: F(2x2, 3x3), 3x3 filters with stride 1, dilation 1 and one group only: 2.25x
   fewer multiplications (16 instead of 36 per 2x2 output tile), at the price of transforms
   (additions) and a little more float32 rounding.
-- ``"direct"``: the definition's loops, any geometry, CPU only. No column buffer; pays off
-  when the GEMM would be thin (few input channels and few filters).
+- ``"direct"``: the definition's loops, any geometry, CPU only. No column buffer, no GEMM:
+  meant for thin GEMMs (few input channels and few filters).
 
 ``algorithm = "auto"`` (the default) picks by this rule on the shape, never by timing, so a run
 is repeatable (``default_rule``):
 
 1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1) and both the input and
    the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels: with fewer, the transforms
-   (which grow with C and C_out, not with their product) cost more than the saved GEMM work;
-2. ``"direct"`` if the device has direct kernels (the CPU), there are at most
-   ``DIRECT_MAX_OUT_CHANNELS`` (32) output channels and the GEMM's inner dimension
-   ``(C / groups) * kh * kw`` is at most ``DIRECT_MAX_INNER`` (32): a network's first layers;
-3. ``"im2col"`` otherwise.
+   (whose cost grows with C + C_out, not with C * C_out as the GEMMs' does) cost more than the
+   saved multiplications;
+2. ``"im2col"`` otherwise.
+
+``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
+im2col (rough single-thread timings on a shared machine, 1.2-15x; the first LeNet layer,
+1 -> 6 channels, came closest), so it is there to be read, forced, or found by benchmark mode.
+The thresholds are first guesses from those rough timings; ``benchmarks/bench_kernels.py``
+prints the time of every algorithm per shape to revise them on an idle machine.
 
 A forced algorithm (``algorithm = "winograd"``) runs where it applies; a layer it cannot
 compute (a stride-2 layer under ``"winograd"``, any layer on the GPU under ``"direct"``) uses
@@ -50,8 +54,6 @@ ALGORITHMS = ("im2col", "winograd", "direct")
 CHOICES = ("auto", *ALGORITHMS)
 
 WINOGRAD_MIN_CHANNELS = 16
-DIRECT_MAX_OUT_CHANNELS = 32
-DIRECT_MAX_INNER = 32
 
 
 class ConvShape(NamedTuple):
@@ -88,10 +90,6 @@ def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> s
     if ("winograd" in available and applies("winograd", shape)
             and min(shape.C, shape.C_out) >= WINOGRAD_MIN_CHANNELS):
         return "winograd"
-    inner = shape.C // shape.groups * shape.kh * shape.kw
-    if ("direct" in available and shape.C_out <= DIRECT_MAX_OUT_CHANNELS
-            and inner <= DIRECT_MAX_INNER):
-        return "direct"
     return "im2col"
 
 

@@ -1,7 +1,7 @@
 """F.conv2d with algorithm "im2col" (the other algorithms and the chooser:
-test_conv_algorithms.py): gradcheck in float64, forward and every gradient against torch in float32 and
-float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels, non-contiguous
-inputs), 'same'/'valid', batch chunking, and the error messages."""
+test_conv_algorithms.py): gradcheck in float64, forward and every gradient against torch in
+float32 and float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels,
+non-contiguous inputs), 'same'/'valid', batch chunking, and the error messages."""
 
 from types import SimpleNamespace
 

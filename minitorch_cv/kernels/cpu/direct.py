@@ -53,10 +53,15 @@ def _forward(xp, weight, sh, sw, dh, dw, groups, out_h, out_w):
                 for j in range(kw):
                     tap = weight[co, c, i, j]
                     for oh in range(out_h):
-                        row = plane[oh * sh + i * dh]
                         dst = acc[oh]
-                        for ow in range(out_w):
-                            dst[np.uintp(ow)] += tap * row[np.uintp(ow * sw + j * dw)]
+                        if sw == 1:  # a contiguous slice: the loop vectorises
+                            row = plane[oh * sh + i * dh, j * dw:j * dw + out_w]
+                            for ow in range(out_w):
+                                dst[np.uintp(ow)] += tap * row[np.uintp(ow)]
+                        else:
+                            row = plane[oh * sh + i * dh]
+                            for ow in range(out_w):
+                                dst[np.uintp(ow)] += tap * row[np.uintp(ow * sw + j * dw)]
         out[n, co] = acc
     return out
 
@@ -87,9 +92,14 @@ def _grad_input(grad_out, weight, H, W, sh, sw, ph, pw, dh, dw, groups):
                     tap = weight[co, c_in, i, j]
                     for oh in range(out_h):
                         row = src[oh]
-                        dst = acc[oh * sh + i * dh]
-                        for ow in range(out_w):
-                            dst[np.uintp(ow * sw + j * dw)] += tap * row[np.uintp(ow)]
+                        if sw == 1:
+                            dst = acc[oh * sh + i * dh, j * dw:j * dw + out_w]
+                            for ow in range(out_w):
+                                dst[np.uintp(ow)] += tap * row[np.uintp(ow)]
+                        else:
+                            dst = acc[oh * sh + i * dh]
+                            for ow in range(out_w):
+                                dst[np.uintp(ow * sw + j * dw)] += tap * row[np.uintp(ow)]
         for h in range(H):
             for w in range(W):
                 grad_x[n, c, h, w] = acc[h + ph, w + pw]
@@ -124,10 +134,16 @@ def _grad_weight(xp, grad_out, kh, kw, sh, sw, dh, dw, groups):
                     plane = xp[n, first + c]
                     src = grad_out[n, co]
                     for oh in range(out_h):
-                        row = plane[oh * sh + i * dh]
                         g_row = src[oh]
-                        for ow in range(out_w):
-                            acc[np.uintp(ow)] += g_row[np.uintp(ow)] * row[np.uintp(ow * sw + j * dw)]
+                        if sw == 1:
+                            row = plane[oh * sh + i * dh, j * dw:j * dw + out_w]
+                            for ow in range(out_w):
+                                acc[np.uintp(ow)] += g_row[np.uintp(ow)] * row[np.uintp(ow)]
+                        else:
+                            row = plane[oh * sh + i * dh]
+                            for ow in range(out_w):
+                                u = np.uintp(ow)
+                                acc[u] += g_row[u] * row[np.uintp(ow * sw + j * dw)]
                 grad_w[co, c, i, j] = acc.sum()
     return grad_w
 
