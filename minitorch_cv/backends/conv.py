@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import NamedTuple
@@ -94,6 +95,7 @@ def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> s
 
 
 _results: dict[ConvShape, str] = {}
+_last = threading.local()
 
 
 def choose(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS,
@@ -109,13 +111,22 @@ def choose(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS,
     module = sys.modules[__name__]
     candidates = [name for name in ALGORITHMS if name in available and applies(name, shape)]
     if module.algorithm != "auto":
-        return module.algorithm if module.algorithm in candidates else "im2col"
-    if module.benchmark and timer is not None:
+        name = module.algorithm if module.algorithm in candidates else "im2col"
+    elif module.benchmark and (timer is not None or shape in _results):
         if shape not in _results:
             times = {name: timer(name) for name in candidates}
             _results[shape] = min(candidates, key=times.__getitem__)
-        return _results[shape]
-    return default_rule(shape, available)
+        name = _results[shape]
+    else:
+        name = default_rule(shape, available)
+    _last.choice = (shape, name)
+    return name
+
+
+def last_choice() -> tuple[ConvShape, str] | None:
+    """The shape and algorithm of this thread's most recent ``choose`` (what ``summary()``
+    reports per layer), or None before the first."""
+    return getattr(_last, "choice", None)
 
 
 def benchmark_results() -> dict[ConvShape, str]:

@@ -198,3 +198,20 @@ def test_settings_are_checked_when_set():
         conv_backend.benchmark = 1
     assert conv_backend.algorithm == "auto" and conv_backend.benchmark is False
     assert mt.backends.conv is conv_backend
+
+
+def test_summary_names_the_algorithm_of_each_conv_layer():
+    net = mt.nn.Sequential(mt.nn.Conv2d(3, 16, 3, padding=1), mt.nn.ReLU(),
+                           mt.nn.Conv2d(16, 16, 3, padding=1), mt.nn.Conv2d(16, 32, 3, stride=2))
+    rows = {r.name: r for r in mt.summary(net, (2, 3, 8, 8)).layers}
+    assert [rows[n].algorithm for n in ("0", "1", "2", "3")] == ["im2col", "", "winograd",
+                                                                  "im2col"]
+    with conv_backend.flags(algorithm="direct"):
+        table = mt.summary(net, (2, 3, 8, 8))
+    assert [r.algorithm for r in table.layers if r.kind == "Conv2d"] == ["direct"] * 3
+    assert "Algorithm" in str(table) and "direct" in str(table)
+    with conv_backend.flags(benchmark=True):
+        table = mt.summary(net, (2, 3, 8, 8))  # the timed winners, whichever they are
+    chosen = [r.algorithm for r in table.layers if r.kind == "Conv2d"]
+    winners = conv_backend.benchmark_results()  # one per layer shape, in call order
+    assert len(winners) == 3 and chosen == list(winners.values())
