@@ -87,6 +87,37 @@ class GpuKernels:
                                      batch_inner)])
         return x
 
+    # ------------------------------------------------------------------ Winograd F(2x2, 3x3)
+    def winograd_filter_transform(self, weight):
+        """weight (C_out, C, 3, 3) -> U (4, 4, C_out, C), ``U[:, :, co, c] = G g G^T``."""
+        weight = self._contiguous(weight)
+        if weight.shape[2:] != (3, 3):
+            raise ValueError(f"Winograd F(2x2, 3x3) needs 3x3 filters, got {weight.shape}")
+        C_out, C = weight.shape[:2]
+        U = self.seam.empty((4, 4, C_out, C), weight.dtype)
+        self._launch("winograd", "winograd_filter_transform", weight.dtype, C_out * C,
+                     [weight, U, *_ints(C_out, C)])
+        return U
+
+    def winograd_input_transform(self, x, ph, pw, tiles_h, tiles_w):
+        """x (N, C, H, W) -> V (4, 4, C, N, tiles_h, tiles_w), ``B^T d B`` per 4x4 tile."""
+        x = self._contiguous(x)
+        N, C, H, W = x.shape
+        V = self.seam.empty((4, 4, C, N, tiles_h, tiles_w), x.dtype)
+        self._launch("winograd", "winograd_input_transform", x.dtype, C * N * tiles_h * tiles_w,
+                     [x, V, *_ints(N, C, H, W, ph, pw, tiles_h, tiles_w)])
+        return V
+
+    def winograd_output_transform(self, m, out_h, out_w):
+        """m (4, 4, C_out, N, tiles_h, tiles_w) -> y (N, C_out, out_h, out_w), ``A^T m A``."""
+        m = self._contiguous(m)
+        _, _, C_out, N, tiles_h, tiles_w = m.shape
+        y = self.seam.empty((N, C_out, out_h, out_w), m.dtype)
+        self._launch("winograd", "winograd_output_transform", m.dtype,
+                     C_out * N * tiles_h * tiles_w,
+                     [m, y, *_ints(N, C_out, tiles_h, tiles_w, out_h, out_w)])
+        return y
+
     # ------------------------------------------------------------------ pooling
     def max_pool2d_forward(self, x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
         """x (N, C, H, W) -> (out, argmax) (N, C, out_h, out_w); argmax int64 = h*W + w."""
