@@ -33,6 +33,12 @@ class GpuKernels:
     def __repr__(self) -> str:
         return f"GpuKernels({self.device!r})"
 
+    def synchronize(self) -> None:
+        """Wait until every launched kernel has finished (for timing: launches are
+        asynchronous on a GPU). The simulated GPU runs each launch to its end: nothing to do."""
+        if self.device == "cuda":
+            self.xp.cuda.get_current_stream().synchronize()
+
     def _contiguous(self, array):
         return self.xp.ascontiguousarray(array)
 
