@@ -215,3 +215,27 @@ def test_summary_names_the_algorithm_of_each_conv_layer():
     chosen = [r.algorithm for r in table.layers if r.kind == "Conv2d"]
     winners = conv_backend.benchmark_results()  # one per layer shape, in call order
     assert len(winners) == 3 and chosen == list(winners.values())
+
+
+def test_winograd_in_blocks_split_over_threads_matches_torch(monkeypatch):
+    # one sample per block (GEMM_BLOCK_BYTES 1), blocks shared out over 3 threads by
+    # run_split, for the forward and the input gradient's Winograd convolutions alike
+    from minitorch_cv.kernels import cpu as cpu_kernels
+    from minitorch_cv.ops import conv_schedule
+
+    monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 1)
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 3)
+    calls = []
+    run_split = cpu_kernels.run_split
+
+    def spy(fn, ranges, threads):
+        calls.append(ranges)
+        return run_split(fn, ranges, threads)
+
+    monkeypatch.setattr(cpu_kernels, "run_split", spy)
+    x, w, b = _arrays((5, 3, 6, 7), (4, 3, 3, 3), np.float32, 9)
+    with conv_backend.flags(algorithm="winograd"):
+        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=1),
+                             lambda x, w, b: TF.conv2d(x, w, b, padding=1), x, w, b,
+                             kind="conv")
+    assert len(calls) == 3 and all(ranges == [(i, i + 1) for i in range(5)] for ranges in calls)
