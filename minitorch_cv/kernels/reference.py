@@ -188,6 +188,38 @@ def winograd_output_transform(m, out_h, out_w):
     return y
 
 
+def winograd_grad_output_transform(grad_y, tiles_h, tiles_w):
+    """The adjoint of ``winograd_output_transform``: grad_y (N, C_out, out_h, out_w) ->
+    dM (4, 4, C_out, N, tiles_h, tiles_w), ``dM[:, :, co, n, ty, tx] = A dY A^T`` with ``dY``
+    the tile's 2x2 of grad_y (zero past the output's edge)."""
+    N, C_out, out_h, out_w = grad_y.shape
+    AT = WINOGRAD_AT.astype(grad_y.dtype)
+    dM = np.empty((4, 4, C_out, N, tiles_h, tiles_w), dtype=grad_y.dtype)
+    for n in range(N):
+        for co in range(C_out):
+            for ty in range(tiles_h):
+                for tx in range(tiles_w):
+                    dY = np.zeros((2, 2), dtype=grad_y.dtype)
+                    for r in range(2):
+                        for s in range(2):
+                            if 2 * ty + r < out_h and 2 * tx + s < out_w:
+                                dY[r, s] = grad_y[n, co, 2 * ty + r, 2 * tx + s]
+                    dM[:, :, co, n, ty, tx] = AT.T @ dY @ AT
+    return dM
+
+
+def winograd_grad_filter_transform(grad_U):
+    """The adjoint of ``winograd_filter_transform``: grad_U (4, 4, C_out, C) -> grad_weight
+    (C_out, C, 3, 3), ``G^T grad_U[:, :, co, c] G``."""
+    C_out, C = grad_U.shape[2:]
+    G = WINOGRAD_G.astype(grad_U.dtype)
+    grad_w = np.empty((C_out, C, 3, 3), dtype=grad_U.dtype)
+    for co in range(C_out):
+        for c in range(C):
+            grad_w[co, c] = G.T @ grad_U[:, :, co, c] @ G
+    return grad_w
+
+
 # --------------------------------------------------------------------------- pooling
 
 

@@ -11,7 +11,8 @@ error of their own, see ``docs/design.md``).
 - ``Winograd``: 3x3, stride 1, dilation 1, one group. Forward and input gradient by the
   transforms of ``kernels/*/winograd*`` around 16 GEMMs; the input gradient of a stride-1 3x3
   convolution is the convolution of the output gradient with the flipped filters, channels
-  swapped, padding ``2 - ph``. The weight gradient is im2col's.
+  swapped, padding ``2 - ph``; the weight gradient is the adjoint of the transforms
+  (``winograd_grad_weight``).
 - ``Direct``: the definition's loops (``kernels/cpu/direct.py``), any geometry; CPU only.
 """
 
@@ -83,9 +84,7 @@ class Winograd:
             flipped = xp.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
             grad_x = winograd_conv(K, xp, grad_out, flipped, 2 - geo.ph, 2 - geo.pw, H, W)
         if need_w:
-            chunk = block_samples(K, N, C * 9 * geo.out_h * geo.out_w * x.dtype.itemsize)
-            _, grad_w = Im2col.backward(K, xp, x, weight, (chunk, None), grad_out, geo,
-                                        False, True)
+            grad_w = winograd_grad_weight(K, xp, x, grad_out, geo.ph, geo.pw)
         return grad_x, grad_w
 
 
@@ -107,6 +106,26 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w):
 
     in_blocks(K, N, chunk, block)
     return out
+
+
+def winograd_grad_weight(K, xp, x, grad_out, ph, pw):
+    """The weight gradient of ``winograd_conv`` (the convolution's, in exact arithmetic):
+    ``grad_U[a, b] = dM[a, b] @ V[a, b]^T`` summed over the batch, ``dM = A dY A^T`` per output
+    tile, then ``grad_weight = G^T grad_U G``: 16 GEMMs with a quarter of the columns of
+    im2col's, and no column buffer."""
+    N, C = x.shape[:2]
+    C_out, out_h, out_w = grad_out.shape[1:]
+    tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
+    chunk = block_samples(K, N, 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
+
+    def block(start, stop):
+        V = K.winograd_input_transform(x[start:stop], ph, pw, tiles_h, tiles_w)
+        dM = K.winograd_grad_output_transform(grad_out[start:stop], tiles_h, tiles_w)
+        # (16, C_out, n*tiles) @ (16, n*tiles, C): the tiles are the GEMMs' inner dimension
+        return xp.matmul(dM.reshape(16, C_out, -1), V.reshape(16, C, -1).transpose(0, 2, 1))
+
+    grad_U = sum(part_sum for part in in_blocks(K, N, chunk, block) for part_sum in part)
+    return K.winograd_grad_filter_transform(grad_U.reshape(4, 4, C_out, C))
 
 
 class Direct:

@@ -1,7 +1,7 @@
-"""Winograd F(2x2, 3x3) on the GPU side: the CUDA C transforms (winograd.cu) equal the reference
-on hypothesis-drawn shapes in three thread orders, and F.conv2d with the Winograd algorithm on
-"cuda-sim" equals "cpu", forward and both gradients. (Direct convolution has no GPU kernels: a
-forced "direct" runs im2col there.)"""
+"""Winograd F(2x2, 3x3) on the GPU side: the CUDA C transforms and their adjoints (winograd.cu)
+equal the reference on hypothesis-drawn shapes in three thread orders, and F.conv2d with the
+Winograd algorithm on "cuda-sim" equals "cpu", forward and both gradients. (Direct convolution
+has no GPU kernels: a forced "direct" runs im2col there.)"""
 
 from __future__ import annotations
 
@@ -49,6 +49,15 @@ def test_winograd_transforms(device, case, dtype, seed):
     y = host(K.winograd_output_transform(on(device, M), out_h, out_w))
     assert y.shape == (case["N"], case["C_out"], out_h, out_w) and y.dtype == dtype
     np.testing.assert_allclose(y, reference.winograd_output_transform(M, out_h, out_w),
+                               **tolerance(dtype))
+    # the weight gradient's adjoint transforms
+    g = rng.standard_normal(y.shape).astype(dtype)
+    dM = host(K.winograd_grad_output_transform(on(device, g), *tiles))
+    np.testing.assert_array_equal(dM, reference.winograd_grad_output_transform(g, *tiles))
+    grad_U = rng.standard_normal(U.shape).astype(dtype)
+    grad_w = host(K.winograd_grad_filter_transform(on(device, grad_U)))
+    assert grad_w.shape == w.shape and grad_w.dtype == dtype
+    np.testing.assert_allclose(grad_w, reference.winograd_grad_filter_transform(grad_U),
                                **tolerance(dtype))
 
 

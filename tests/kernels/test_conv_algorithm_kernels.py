@@ -63,6 +63,33 @@ def test_winograd_transforms_match_reference_and_compose_to_the_convolution(case
                                atol=1e-4 if dtype == np.float32 else 1e-11)
 
 
+@SETTINGS
+@given(case=winograd_cases(), dtype=DTYPES, seed=st.integers(0, 99))
+def test_winograd_weight_gradient_transforms_match_reference_and_are_adjoints(case, dtype, seed):
+    # <output_transform(M), g> == <M, grad_output_transform(g)>, and the same for the filter
+    # transform: the weight gradient of the Winograd computation is the adjoint of its forward
+    rng = np.random.default_rng(seed)
+    N, C, C_out = case["N"], case["C"], case["C_out"]
+    out_h, out_w = case["out_h"], case["out_w"]
+    tiles = (-(-out_h // 2), -(-out_w // 2))
+    g = rng.standard_normal((N, C_out, out_h, out_w)).astype(dtype)
+    dM = cpu.winograd_grad_output_transform(g, *tiles)
+    assert dM.shape == (4, 4, C_out, N, *tiles) and dM.dtype == dtype
+    np.testing.assert_allclose(dM, ref.winograd_grad_output_transform(g, *tiles), **_tol(dtype))
+    M = rng.standard_normal(dM.shape)
+    np.testing.assert_allclose(np.sum(ref.winograd_output_transform(M, out_h, out_w) * g),
+                               np.sum(M * ref.winograd_grad_output_transform(g, *tiles)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+    grad_U = rng.standard_normal((4, 4, C_out, C)).astype(dtype)
+    grad_w = cpu.winograd_grad_filter_transform(grad_U)
+    assert grad_w.shape == (C_out, C, 3, 3) and grad_w.dtype == dtype
+    np.testing.assert_allclose(grad_w, ref.winograd_grad_filter_transform(grad_U), **_tol(dtype))
+    w = rng.standard_normal((C_out, C, 3, 3))
+    np.testing.assert_allclose(np.sum(ref.winograd_filter_transform(w) * grad_U),
+                               np.sum(w * ref.winograd_grad_filter_transform(grad_U)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
 def test_winograd_multiplies_16_times_per_tile_and_channel_pair():
     # the elementwise product of the 4x4 transformed tiles: a 2x2 output tile per 16 products
     # (the definition: 4 outputs x 9 taps = 36), so 36 / 16 = 2.25x fewer

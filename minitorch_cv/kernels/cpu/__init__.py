@@ -25,6 +25,8 @@ from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, 
 from .threads import run_split
 from .winograd import (
     winograd_filter_transform,
+    winograd_grad_filter_transform,
+    winograd_grad_output_transform,
     winograd_input_transform,
     winograd_output_transform,
 )
@@ -48,6 +50,8 @@ __all__ = [
     "num_threads",
     "run_split",
     "winograd_filter_transform",
+    "winograd_grad_filter_transform",
+    "winograd_grad_output_transform",
     "winograd_input_transform",
     "winograd_output_transform",
 ]

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .memory import keep_freed_memory
+
 
 @njit(parallel=True, cache=True, nogil=True)
 def _pad(x, ph, pw):
@@ -69,6 +71,7 @@ def _forward(xp, weight, sh, sw, dh, dw, groups, out_h, out_w):
 def conv2d_direct_forward(x, weight, sh, sw, ph, pw, dh, dw, groups, out_h, out_w):
     """x (N, C, H, W), weight (C_out, C // groups, kh, kw) -> out (N, C_out, out_h, out_w),
     ``out = (size + 2*pad - dil*(k - 1) - 1) // stride + 1``; the loop above."""
+    keep_freed_memory()  # once per process (memory.py)
     xp = _pad(np.ascontiguousarray(x), int(ph), int(pw))
     return _forward(xp, np.ascontiguousarray(weight), int(sh), int(sw), int(dh), int(dw),
                     int(groups), int(out_h), int(out_w))

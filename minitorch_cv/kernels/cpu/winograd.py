@@ -19,6 +19,12 @@ Tiles: ``tiles_h = ceil(out_h / 2)``; tile ``(ty, tx)`` reads input rows ``2*ty 
 ``2*ty - ph + 3`` (zero outside the image). The padding may be negative: the input gradient of
 a stride-1 3x3 convolution is again one, of the output gradient with padding ``2 - ph``.
 
+Gradients: the input gradient of a stride-1 3x3 convolution is again one (the ops pass the
+flipped filters and padding ``2 - ph``); the weight gradient uses the adjoints of the output and
+filter transforms (``winograd_grad_output_transform``: ``dM = A dY A^T`` per output tile,
+``winograd_grad_filter_transform``: ``G^T grad_U G``) around 16 GEMMs
+``grad_U[a, b] = dM[a, b] @ V[a, b]^T``.
+
 Memory: V holds ``16 * C * N * tiles_h * tiles_w`` elements, about 4x the input (im2col's
 columns: 9x). The naive twins with the matrices written out are in ``kernels/reference.py``.
 How the kernels run: parallel over (n, c) planes; each plane is first copied into a
@@ -27,13 +33,16 @@ A^T are written out as additions (the matrices hold only 0, 1 and -1), first on 
 the plane, then on each tile's columns, for a whole row of tiles at a time: every inner loop
 runs over ``tx`` (or the pixels of a row) and vectorises. One tile at a time, with its 16
 values written to 16 distant places, took about 3x as long (128x16x32x32, one thread, rough
-timings on a shared machine).
+timings on a shared machine). Like im2col, the kernels call ``keep_freed_memory()``: without
+it, page faults on the fresh V doubled the input transform's time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from .memory import keep_freed_memory
 
 
 def winograd_filter_transform(weight):
@@ -94,6 +103,7 @@ def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
 
     ``V.reshape(16, C, N*tiles_h*tiles_w)`` is the right operand of the 16 GEMMs.
     """
+    keep_freed_memory()  # once per process: V is large and new at every step (memory.py)
     return _input_transform(np.ascontiguousarray(x), int(ph), int(pw), int(tiles_h),
                             int(tiles_w))
 
@@ -128,6 +138,62 @@ def _output_transform(m, out_h, out_w):
     return y
 
 
+@njit(parallel=True, cache=True, nogil=True)
+def _grad_output_transform(grad_y, tiles_h, tiles_w):
+    N, C_out, out_h, out_w = grad_y.shape
+    dM = np.empty((4, 4, C_out, N, tiles_h, tiles_w), dtype=grad_y.dtype)
+    for nc in prange(N * C_out):
+        n = nc // C_out
+        co = nc % C_out
+        plane = np.zeros((2 * tiles_h, 2 * tiles_w), dtype=grad_y.dtype)  # zero past the edge
+        for h in range(out_h):
+            for w in range(out_w):
+                plane[h, w] = grad_y[n, co, h, w]
+        p = np.empty((4, 2 * tiles_w), dtype=grad_y.dtype)  # A dY for one row of tiles
+        for ty in range(tiles_h):
+            y0, y1 = plane[2 * ty], plane[2 * ty + 1]
+            for s in range(2 * tiles_w):  # rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
+                u = np.uintp(s)
+                p[0, u] = y0[u]
+                p[1, u] = y0[u] + y1[u]
+                p[2, u] = y0[u] - y1[u]
+                p[3, u] = -y1[u]
+            for a in range(4):  # (A dY) A^T: the same combinations of each tile's columns
+                row = p[a]
+                d0, d1, d2, d3 = dM[a, 0, co, n, ty], dM[a, 1, co, n, ty], dM[a, 2, co, n, ty], \
+                    dM[a, 3, co, n, ty]
+                for tx in range(tiles_w):
+                    u, s = np.uintp(tx), np.uintp(2 * tx)
+                    d0[u] = row[s]
+                    d1[u] = row[s] + row[s + 1]
+                    d2[u] = row[s] - row[s + 1]
+                    d3[u] = -row[s + 1]
+    return dM
+
+
+def winograd_grad_output_transform(grad_y, tiles_h, tiles_w):
+    """The adjoint of ``winograd_output_transform`` (for the weight gradient):
+    grad_y (N, C_out, out_h, out_w) -> dM (4, 4, C_out, N, tiles_h, tiles_w).
+
+    Loop::
+
+        for n, co, ty, tx:
+            dY = grad_y[n, co, 2*ty:2*ty + 2, 2*tx:2*tx + 2]   (0 past the output's edge)
+            dM[:, :, co, n, ty, tx] = A dY A^T
+
+    Then ``grad_U[a, b] = dM[a, b] (C_out, N*tiles) @ V[a, b]^T (N*tiles, C)``: 16 GEMMs.
+    """
+    keep_freed_memory()
+    return _grad_output_transform(np.ascontiguousarray(grad_y), int(tiles_h), int(tiles_w))
+
+
+def winograd_grad_filter_transform(grad_U):
+    """The adjoint of ``winograd_filter_transform``: grad_U (4, 4, C_out, C) -> grad_weight
+    (C_out, C, 3, 3), ``G^T grad_U[:, :, co, c] G``."""
+    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=grad_U.dtype)
+    return np.ascontiguousarray(np.einsum("ai,aboc,bj->ocij", G, grad_U, G))
+
+
 def winograd_output_transform(m, out_h, out_w):
     """m (4, 4, C_out, N, tiles_h, tiles_w) -> y (N, C_out, out_h, out_w).
 
@@ -137,4 +203,5 @@ def winograd_output_transform(m, out_h, out_w):
             y[n, co, 2*ty:2*ty + 2, 2*tx:2*tx + 2] = A^T m[:, :, co, n, ty, tx] A
             (cropped where the last tile passes the edge of the output)
     """
+    keep_freed_memory()
     return _output_transform(np.ascontiguousarray(m), int(out_h), int(out_w))

@@ -124,6 +124,27 @@ class GpuKernels:
                      [m, y, *_ints(N, C_out, tiles_h, tiles_w, out_h, out_w)])
         return y
 
+    def winograd_grad_output_transform(self, grad_y, tiles_h, tiles_w):
+        """grad_y (N, C_out, out_h, out_w) -> dM (4, 4, C_out, N, tiles_h, tiles_w), ``A dY A^T``
+        (the adjoint of ``winograd_output_transform``)."""
+        grad_y = self._contiguous(grad_y)
+        N, C_out, out_h, out_w = grad_y.shape
+        dM = self.seam.empty((4, 4, C_out, N, tiles_h, tiles_w), grad_y.dtype)
+        self._launch("winograd", "winograd_grad_output_transform", grad_y.dtype,
+                     C_out * N * tiles_h * tiles_w,
+                     [grad_y, dM, *_ints(N, C_out, out_h, out_w, tiles_h, tiles_w)])
+        return dM
+
+    def winograd_grad_filter_transform(self, grad_U):
+        """grad_U (4, 4, C_out, C) -> grad_weight (C_out, C, 3, 3), ``G^T grad_U G`` (the adjoint
+        of ``winograd_filter_transform``)."""
+        grad_U = self._contiguous(grad_U)
+        C_out, C = grad_U.shape[2:]
+        grad_weight = self.seam.empty((C_out, C, 3, 3), grad_U.dtype)
+        self._launch("winograd", "winograd_grad_filter_transform", grad_U.dtype, C_out * C,
+                     [grad_U, grad_weight, *_ints(C_out, C)])
+        return grad_weight
+
     # ------------------------------------------------------------------ pooling
     def max_pool2d_forward(self, x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
         """x (N, C, H, W) -> (out, argmax) (N, C, out_h, out_w); argmax int64 = h*W + w."""

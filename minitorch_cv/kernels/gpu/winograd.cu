@@ -108,3 +108,69 @@ extern "C" __global__ void winograd_output_transform(const scalar_t* __restrict_
         }
     }
 }
+
+// The adjoints, for the weight gradient: dM = A dY A^T per output tile (dY the tile's 2x2 of
+// grad_y, zero past the edge), then grad_weight = G^T grad_U G per filter pair; between them
+// the op multiplies dM[a, b] @ V[a, b]^T (cuBLAS). A = (A^T)^T: rows (1, 0), (1, 1), (1, -1), (0, -1).
+
+// dM[:, :, co, n, ty, tx] = A dY A^T. One thread per output tile; index as in the output transform.
+extern "C" __global__ void winograd_grad_output_transform(const scalar_t* __restrict__ grad_y,
+                                                          scalar_t* __restrict__ dM,
+                                                          long long N, long long C_out,
+                                                          long long out_h, long long out_w,
+                                                          long long tiles_h, long long tiles_w) {
+    const index_t total = C_out * N * tiles_h * tiles_w;
+    for (index_t index = first_index(); index < total; index += grid_stride()) {
+        const index_t tx = index % tiles_w;
+        const index_t ty = (index / tiles_w) % tiles_h;
+        const index_t n = (index / (tiles_w * tiles_h)) % N;
+        const index_t co = index / (tiles_w * tiles_h * N);
+        const scalar_t* plane = grad_y + (n * C_out + co) * out_h * out_w;
+        scalar_t y[2][2];
+        for (int r = 0; r < 2; ++r) {
+            for (int q = 0; q < 2; ++q) {
+                const index_t h = 2 * ty + r, w = 2 * tx + q;
+                y[r][q] = (h < out_h && w < out_w) ? plane[h * out_w + w] : (scalar_t)0;
+            }
+        }
+        scalar_t p[4][2];  // A dY
+        for (int q = 0; q < 2; ++q) {
+            p[0][q] = y[0][q];
+            p[1][q] = y[0][q] + y[1][q];
+            p[2][q] = y[0][q] - y[1][q];
+            p[3][q] = -y[1][q];
+        }
+        for (int a = 0; a < 4; ++a) {  // (A dY) A^T
+            dM[(a * 4 + 0) * total + index] = p[a][0];
+            dM[(a * 4 + 1) * total + index] = p[a][0] + p[a][1];
+            dM[(a * 4 + 2) * total + index] = p[a][0] - p[a][1];
+            dM[(a * 4 + 3) * total + index] = -p[a][1];
+        }
+    }
+}
+
+// grad_weight[co, c] = G^T grad_U[:, :, co, c] G (3x3). One thread per (co, c).
+extern "C" __global__ void winograd_grad_filter_transform(const scalar_t* __restrict__ grad_U,
+                                                          scalar_t* __restrict__ grad_weight,
+                                                          long long C_out, long long C) {
+    const index_t total = C_out * C;
+    const scalar_t half = (scalar_t)0.5;
+    for (index_t index = first_index(); index < total; index += grid_stride()) {
+        scalar_t t[3][4];  // G^T grad_U: rows u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3
+        for (int b = 0; b < 4; ++b) {
+            const scalar_t u0 = grad_U[(0 * 4 + b) * total + index];
+            const scalar_t u1 = grad_U[(1 * 4 + b) * total + index];
+            const scalar_t u2 = grad_U[(2 * 4 + b) * total + index];
+            const scalar_t u3 = grad_U[(3 * 4 + b) * total + index];
+            t[0][b] = u0 + (u1 + u2) * half;
+            t[1][b] = (u1 - u2) * half;
+            t[2][b] = (u1 + u2) * half + u3;
+        }
+        scalar_t* g = grad_weight + index * 9;
+        for (int i = 0; i < 3; ++i) {  // (G^T grad_U) G
+            g[i * 3 + 0] = t[i][0] + (t[i][1] + t[i][2]) * half;
+            g[i * 3 + 1] = (t[i][1] - t[i][2]) * half;
+            g[i * 3 + 2] = (t[i][1] + t[i][2]) * half + t[i][3];
+        }
+    }
+}
