@@ -18,10 +18,15 @@ each is fastest for some shapes::
 ``algorithm = "auto"`` (the default) picks by this rule on the shape, never by timing, so a run
 is repeatable (``default_rule``):
 
-1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1) and both the input and
-   the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels: with fewer, the transforms
-   (whose cost grows with C + C_out, not with C * C_out as the GEMMs' does) cost more than the
-   saved multiplications;
+1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1), both the input and
+   the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, and the output is at least
+   ``WINOGRAD_MIN_WIDTH`` (24) pixels wide. With fewer channels the transforms (whose cost grows
+   with C + C_out, not with C * C_out as the GEMMs' does) cost more than the saved
+   multiplications; on narrower images the transforms' loops over a row of tiles are too short
+   to run fast. Rough single-thread timings (CPU time, a shared machine; forward + backward,
+   Winograd / im2col): 0.75 at 16 channels 56x56, 0.76 at 128 channels 28x28, 0.94 at 32
+   channels 32x32, 0.97 at 16 channels 32x32, but 1.00-1.13 at 32-64 channels 8x8 and 16x16,
+   0.88 at 256 channels 14x14 (left to im2col by this rule) and 1.8 at 3 input channels;
 2. ``"im2col"`` otherwise.
 
 ``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
@@ -55,6 +60,7 @@ ALGORITHMS = ("im2col", "winograd", "direct")
 CHOICES = ("auto", *ALGORITHMS)
 
 WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_WIDTH = 24
 
 
 class ConvShape(NamedTuple):
@@ -89,7 +95,8 @@ def applies(name: str, shape: ConvShape) -> bool:
 def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> str:
     """The ``"auto"`` choice: the documented rule above, a function of the shape alone."""
     if ("winograd" in available and applies("winograd", shape)
-            and min(shape.C, shape.C_out) >= WINOGRAD_MIN_CHANNELS):
+            and min(shape.C, shape.C_out) >= WINOGRAD_MIN_CHANNELS
+            and shape.W + 2 * shape.pw - 2 >= WINOGRAD_MIN_WIDTH):
         return "winograd"
     return "im2col"
 
