@@ -73,8 +73,10 @@ class Winograd:
 
     @staticmethod
     def forward(K, xp, x, weight, geo):
-        out = winograd_conv(K, xp, x, weight, geo.ph, geo.pw, geo.out_h, geo.out_w)
-        return out, None
+        N, C = x.shape[:2]
+        tiles = -(-geo.out_h // 2) * -(-geo.out_w // 2)
+        keep = keeps_columns(K, N * 16 * C * tiles * x.dtype.itemsize)  # V, as im2col's columns
+        return winograd_conv(K, xp, x, weight, geo.ph, geo.pw, geo.out_h, geo.out_w, keep)
 
     @staticmethod
     def backward(K, xp, x, weight, saved, grad_out, geo, need_x, need_w):
@@ -82,15 +84,16 @@ class Winograd:
         grad_x = grad_w = None
         if need_x:  # the output gradient convolved with the flipped, transposed filters
             flipped = xp.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-            grad_x = winograd_conv(K, xp, grad_out, flipped, 2 - geo.ph, 2 - geo.pw, H, W)
+            grad_x, _ = winograd_conv(K, xp, grad_out, flipped, 2 - geo.ph, 2 - geo.pw, H, W)
         if need_w:
-            grad_w = winograd_grad_weight(K, xp, x, grad_out, geo.ph, geo.pw)
+            grad_w = winograd_grad_weight(K, xp, x, grad_out, geo.ph, geo.pw, saved)
         return grad_x, grad_w
 
 
-def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w):
+def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False):
     """x (N, C, H, W) * weight (C_out, C, 3, 3), stride 1, padding (ph, pw) (may be negative)
-    -> (N, C_out, out_h, out_w), in blocks of samples over threads like im2col."""
+    -> (N, C_out, out_h, out_w), in blocks of samples over threads like im2col; and
+    ``(chunk, transformed input blocks)`` for the weight gradient (the blocks only if ``keep``)."""
     N, C = x.shape[:2]
     C_out = weight.shape[0]
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
@@ -103,23 +106,30 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w):
         M = xp.matmul(U, V.reshape(16, C, -1))  # 16 GEMMs: (C_out, C) @ (C, n*tiles)
         M = M.reshape(4, 4, C_out, stop - start, tiles_h, tiles_w)
         out[start:stop] = K.winograd_output_transform(M, out_h, out_w)
+        return V if keep else None
 
-    in_blocks(K, N, chunk, block)
-    return out
+    Vs = [V for part in in_blocks(K, N, chunk, block) for V in part]
+    return out, (chunk, Vs if keep else None)
 
 
-def winograd_grad_weight(K, xp, x, grad_out, ph, pw):
+def winograd_grad_weight(K, xp, x, grad_out, ph, pw, saved=None):
     """The weight gradient of ``winograd_conv`` (the convolution's, in exact arithmetic):
     ``grad_U[a, b] = dM[a, b] @ V[a, b]^T`` summed over the batch, ``dM = A dY A^T`` per output
     tile, then ``grad_weight = G^T grad_U G``: 16 GEMMs with a quarter of the columns of
-    im2col's, and no column buffer."""
+    im2col's, and no column buffer. ``saved``: forward's ``(chunk, V blocks)``; without the
+    blocks, V is transformed again."""
     N, C = x.shape[:2]
     C_out, out_h, out_w = grad_out.shape[1:]
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
-    chunk = block_samples(K, N, 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
+    chunk, Vs = saved if saved is not None else (None, None)
+    if Vs is None:
+        chunk = block_samples(K, N, 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
 
     def block(start, stop):
-        V = K.winograd_input_transform(x[start:stop], ph, pw, tiles_h, tiles_w)
+        if Vs is not None:
+            V = Vs[start // chunk]
+        else:
+            V = K.winograd_input_transform(x[start:stop], ph, pw, tiles_h, tiles_w)
         dM = K.winograd_grad_output_transform(grad_out[start:stop], tiles_h, tiles_w)
         # (16, C_out, n*tiles) @ (16, n*tiles, C): the tiles are the GEMMs' inner dimension
         return xp.matmul(dM.reshape(16, C_out, -1), V.reshape(16, C, -1).transpose(0, 2, 1))

@@ -218,14 +218,21 @@ def test_summary_names_the_algorithm_of_each_conv_layer():
     assert len(winners) == 3 and chosen == list(winners.values())
 
 
-def test_winograd_in_blocks_split_over_threads_matches_torch(monkeypatch):
+@pytest.mark.parametrize("keep", [True, False])
+def test_winograd_in_blocks_split_over_threads_matches_torch(monkeypatch, keep):
     # one sample per block (GEMM_BLOCK_BYTES 1), blocks shared out over 3 threads by
-    # run_split, for the forward and the input gradient's Winograd convolutions alike
+    # run_split, for the forward, the input gradient and the weight gradient alike; the
+    # transformed input kept from forward for the weight gradient, or transformed again
     from minitorch_cv.kernels import cpu as cpu_kernels
     from minitorch_cv.ops import conv_schedule
 
     monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 1)
+    monkeypatch.setattr(conv_schedule, "SAVE_COLUMNS_FOR_BACKWARD", keep)
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 3)
+    transforms = []
+    transform = cpu_kernels.winograd_input_transform
+    monkeypatch.setattr(cpu_kernels, "winograd_input_transform",
+                        lambda *args: transforms.append(args[0].shape) or transform(*args))
     calls = []
     run_split = cpu_kernels.run_split
 
@@ -240,3 +247,5 @@ def test_winograd_in_blocks_split_over_threads_matches_torch(monkeypatch):
                              lambda x, w, b: TF.conv2d(x, w, b, padding=1), x, w, b,
                              kind="conv")
     assert len(calls) == 3 and all(ranges == [(i, i + 1) for i in range(5)] for ranges in calls)
+    # per sample: forward's x and backward's grad_out, and x again unless it was kept
+    assert len(transforms) == (10 if keep else 15)

@@ -27,14 +27,17 @@ filter transforms (``winograd_grad_output_transform``: ``dM = A dY A^T`` per out
 
 Memory: V holds ``16 * C * N * tiles_h * tiles_w`` elements, about 4x the input (im2col's
 columns: 9x). The naive twins with the matrices written out are in ``kernels/reference.py``.
-How the kernels run: parallel over (n, c) planes; each plane is first copied into a
-zero-bordered buffer, so the tile loops read without bounds tests; the products with B^T and
-A^T are written out as additions (the matrices hold only 0, 1 and -1), first on whole rows of
-the plane, then on each tile's columns, for a whole row of tiles at a time: every inner loop
-runs over ``tx`` (or the pixels of a row) and vectorises. One tile at a time, with its 16
-values written to 16 distant places, took about 3x as long (128x16x32x32, one thread, rough
-timings on a shared machine). Like im2col, the kernels call ``keep_freed_memory()``: without
-it, page faults on the fresh V doubled the input transform's time.
+How the kernels run: parallel over (c, n) planes, in that order, the order of the planes in V
+and M: each of the 16 slabs ``V[a, b]`` is then written front to back (in (n, c) order the 16
+interleaved write streams jumped, and the input transform took twice as long). Each plane is
+first copied into a zero-bordered buffer, so the tile loops read without bounds tests; the
+products with B^T and A^T are written out as additions (the matrices hold only 0, 1 and -1),
+first on whole rows of the plane, then on each tile's columns, for a whole row of tiles at a
+time: every inner loop runs over ``tx`` (or the pixels of a row) and vectorises. One tile at a
+time, with its 16 values written to 16 distant places, took about 3x as long (128x16x32x32,
+one thread, rough timings on a shared machine). Like im2col, the kernels call
+``keep_freed_memory()``: without it, page faults on the fresh V doubled the input transform's
+time.
 """
 
 from __future__ import annotations
@@ -59,9 +62,9 @@ def _input_transform(x, ph, pw, tiles_h, tiles_w):
     N, C, H, W = x.shape
     V = np.empty((4, 4, C, N, tiles_h, tiles_w), dtype=x.dtype)
     rows, cols = 2 * tiles_h + 2, 2 * tiles_w + 2
-    for nc in prange(N * C):
-        n = nc // C
-        c = nc % C
+    for plane in prange(C * N):  # in V's order (c, n): each slab V[a, b] written front to back
+        c = plane // N
+        n = plane % N
         d = np.zeros((rows, cols), dtype=x.dtype)  # the plane as the tiles see it
         for r in range(rows):
             h = r - ph
@@ -112,9 +115,9 @@ def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
 def _output_transform(m, out_h, out_w):
     _, _, C_out, N, tiles_h, tiles_w = m.shape
     y = np.empty((N, C_out, out_h, out_w), dtype=m.dtype)
-    for nc in prange(N * C_out):
-        n = nc // C_out
-        co = nc % C_out
+    for plane in prange(C_out * N):  # in M's order (co, n): each slab read/written in order
+        co = plane // N
+        n = plane % N
         plane = np.empty((2 * tiles_h, 2 * tiles_w), dtype=m.dtype)  # whole tiles, then cropped
         s = np.empty((2, 4, tiles_w), dtype=m.dtype)  # A^T m for one row of tiles
         for ty in range(tiles_h):
@@ -142,9 +145,9 @@ def _output_transform(m, out_h, out_w):
 def _grad_output_transform(grad_y, tiles_h, tiles_w):
     N, C_out, out_h, out_w = grad_y.shape
     dM = np.empty((4, 4, C_out, N, tiles_h, tiles_w), dtype=grad_y.dtype)
-    for nc in prange(N * C_out):
-        n = nc // C_out
-        co = nc % C_out
+    for plane in prange(C_out * N):  # in M's order (co, n): each slab read/written in order
+        co = plane // N
+        n = plane % N
         plane = np.zeros((2 * tiles_h, 2 * tiles_w), dtype=grad_y.dtype)  # zero past the edge
         for h in range(out_h):
             for w in range(out_w):
