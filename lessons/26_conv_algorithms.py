@@ -140,10 +140,11 @@ plt.close(fig)
 # ## 6. The chooser: which algorithm each layer of ResNet-20 gets
 #
 # `algorithm = "auto"` (the default) decides by a rule on the shape, never by timing, so a run
-# is repeatable: Winograd for 3x3 stride-1 layers with at least 16 channels in and out and an
-# output at least 24 pixels wide (on narrower images its transforms do not pay), im2col
-# otherwise. `benchmark = True` (like `torch.backends.cudnn.benchmark`) times every candidate
-# once per shape and keeps the winner. `summary()` names the algorithm per layer.
+# is repeatable: Winograd for 3x3 stride-1 layers with at least 16 channels in and out and
+# enough work per row of tiles (`min(C, C_out) * out_w >= 512`: with less, its transforms cost
+# what it saves), im2col otherwise. `benchmark = True` (like
+# `torch.backends.cudnn.benchmark`) times every candidate once per shape and keeps the winner.
+# `summary()` names the algorithm per layer.
 
 # %%
 resnet = models.resnet20()
@@ -156,7 +157,7 @@ print(f"{'layer':18s} {'auto (rule)':12s} benchmark=True")
 for name, by_rule, by_time in zip(names, rule, timed):
     print(f"{name:18s} {by_rule:12s} {by_time}")
 print(f"the rule picks Winograd for {rule.count('winograd')} of {len(rule)} conv layers")
-assert rule.count("winograd") == 6  # the 32x32 stage's; 16x16 and 8x8 are too narrow
+assert rule.count("winograd") == 16  # all 3x3 stride-1 layers; the stem and 2 strided: im2col
 
 # %%
 lesson.finish()

@@ -19,14 +19,16 @@ each is fastest for some shapes::
 is repeatable (``default_rule``):
 
 1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1), both the input and
-   the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, and the output is at least
-   ``WINOGRAD_MIN_WIDTH`` (24) pixels wide. With fewer channels the transforms (whose cost grows
-   with C + C_out, not with C * C_out as the GEMMs' does) cost more than the saved
-   multiplications; on narrower images the transforms' loops over a row of tiles are too short
-   to run fast. Rough single-thread timings (CPU time, a shared machine; forward + backward,
-   Winograd / im2col): 0.75 at 16 channels 56x56, 0.76 at 128 channels 28x28, 0.94 at 32
-   channels 32x32, 0.97 at 16 channels 32x32, but 1.00-1.13 at 32-64 channels 8x8 and 16x16,
-   0.88 at 256 channels 14x14 (left to im2col by this rule) and 1.8 at 3 input channels;
+   the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, the output is at least
+   ``WINOGRAD_MIN_WIDTH`` (8) pixels wide, and ``min(C, C_out) * out_w`` is at least
+   ``WINOGRAD_MIN_WORK`` (512). Why: the transforms cost per row of tiles what the GEMMs save
+   in proportion to the channels; with few channels, or short rows (the transform loops run
+   along a row of tiles), they cost more than the 2.25x fewer multiplications save; a row
+   narrower than 8 pixels wastes a large part of its last tile. Rough single-thread timings
+   (CPU time, a shared machine; forward + backward, Winograd / im2col): 0.72 at 16 channels
+   56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels 14x14 and at 32 channels 32x32,
+   0.93 at 64 channels 16x16, 0.98-1.02 at 16 channels 32x32, 32 channels 16x16 and
+   64 channels 8x8 (ResNet-20's three stages: a tie), 1.8 at 3 input channels;
 2. ``"im2col"`` otherwise.
 
 ``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
@@ -60,7 +62,8 @@ ALGORITHMS = ("im2col", "winograd", "direct")
 CHOICES = ("auto", *ALGORITHMS)
 
 WINOGRAD_MIN_CHANNELS = 16
-WINOGRAD_MIN_WIDTH = 24
+WINOGRAD_MIN_WIDTH = 8
+WINOGRAD_MIN_WORK = 512
 
 
 class ConvShape(NamedTuple):
@@ -94,9 +97,10 @@ def applies(name: str, shape: ConvShape) -> bool:
 
 def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> str:
     """The ``"auto"`` choice: the documented rule above, a function of the shape alone."""
+    channels, out_w = min(shape.C, shape.C_out), shape.W + 2 * shape.pw - 2
     if ("winograd" in available and applies("winograd", shape)
-            and min(shape.C, shape.C_out) >= WINOGRAD_MIN_CHANNELS
-            and shape.W + 2 * shape.pw - 2 >= WINOGRAD_MIN_WIDTH):
+            and channels >= WINOGRAD_MIN_CHANNELS and out_w >= WINOGRAD_MIN_WIDTH
+            and channels * out_w >= WINOGRAD_MIN_WORK):
         return "winograd"
     return "im2col"
 

@@ -119,7 +119,9 @@ def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32):
 
 @pytest.mark.parametrize("shape, expected", [
     (_shape(16, 16), "winograd"), (_shape(64, 64), "winograd"), (_shape(16, 32), "winograd"),
-    (_shape(16, 16, H=24), "winograd"), (_shape(256, 256, H=23), "im2col"),  # 23 too narrow
+    (_shape(64, 64, H=8), "winograd"), (_shape(32, 32, H=16), "winograd"),  # ResNet-20's
+    (_shape(16, 16, H=31), "im2col"),  # 16 * 31 < 512: too little work per row of tiles
+    (_shape(256, 256, H=7), "im2col"),  # narrower than 8 pixels
     (_shape(3, 16), "im2col"),  # too few input channels for the transforms to pay
     (_shape(16, 32, stride=2), "im2col"), (_shape(16, 32, k=1), "im2col"),
     (_shape(32, 32, groups=2), "im2col"), (_shape(1, 6, k=5), "im2col"),
@@ -130,7 +132,7 @@ def test_default_rule(shape, expected):
 
 
 def test_auto_runs_the_rules_choice():
-    x, w = mt.randn(1, 16, 24, 24), mt.randn(16, 16, 3, 3)
+    x, w = mt.randn(1, 16, 32, 32), mt.randn(16, 16, 3, 3)
     assert _algorithm_of(F.conv2d(x.requires_grad_(True), w, padding=1)) == "winograd"
     assert _algorithm_of(F.conv2d(x, w, padding=1, stride=2)) == "im2col"
 
@@ -204,11 +206,11 @@ def test_settings_are_checked_when_set():
 def test_summary_names_the_algorithm_of_each_conv_layer():
     net = mt.nn.Sequential(mt.nn.Conv2d(3, 16, 3, padding=1), mt.nn.ReLU(),
                            mt.nn.Conv2d(16, 16, 3, padding=1), mt.nn.Conv2d(16, 32, 3, stride=2))
-    rows = {r.name: r for r in mt.summary(net, (1, 3, 24, 24)).layers}
+    rows = {r.name: r for r in mt.summary(net, (1, 3, 32, 32)).layers}
     assert [rows[n].algorithm for n in ("0", "1", "2", "3")] == ["im2col", "", "winograd",
                                                                   "im2col"]
     with conv_backend.flags(algorithm="direct"):
-        table = mt.summary(net, (1, 3, 24, 24))
+        table = mt.summary(net, (1, 3, 32, 32))
     assert [r.algorithm for r in table.layers if r.kind == "Conv2d"] == ["direct"] * 3
     assert "Algorithm" in str(table) and "direct" in str(table)
     with conv_backend.flags(benchmark=True):
