@@ -61,9 +61,11 @@ def im2col_forward(K, xp, x, weight, geo: Geometry):
     return out.reshape(C_out, n, L).transpose(1, 0, 2), col
 
 
-def im2col_backward(K, xp, x, weight, col, grad_out, geo: Geometry, need_x, need_w):
+def im2col_backward(K, xp, x, weight, col, grad_out, geo: Geometry, need_x, need_w,
+                    weight_t=None):
     """grad_out (n, C_out, out_h*out_w) -> (grad_x (n, C, H, W), grad_weight (G, C_out/G,
-    Cg*kh*kw)), each None when not needed; ``col`` is forward's (None: rebuilt here)."""
+    Cg*kh*kw)), each None when not needed; ``col`` is forward's (None: rebuilt here),
+    ``weight_t`` is ``transposed_weight(weight)`` (made here if not given)."""
     n, C, H, W = x.shape
     C_out, G, L = weight.shape[0], geo.groups, geo.out_h * geo.out_w
     # (n, C_out, L) -> (G, C_out/G, n*L), the layout of forward's GEMM output
@@ -77,11 +79,17 @@ def im2col_backward(K, xp, x, weight, col, grad_out, geo: Geometry, need_x, need
         # (tall result, long inner dimension) 2-3x faster here
         grad_w = xp.stack([(col[group] @ g[group].T).T for group in range(G)])
     if need_x:
-        # weight^T as its own C-contiguous array: matmul on a transposed view may skip BLAS
-        w_t = xp.ascontiguousarray(weight.reshape(G, C_out // G, -1).transpose(0, 2, 1))
+        w_t = transposed_weight(xp, weight, G) if weight_t is None else weight_t
         grad_col = xp.matmul(w_t, g).reshape(C, geo.kh, geo.kw, n, geo.out_h, geo.out_w)
         grad_x = col2im_gemm(K, xp, grad_col, H, W, geo)
     return grad_x, grad_w
+
+
+def transposed_weight(xp, weight, groups):
+    """weight^T per group, (G, Cg*kh*kw, C_out/G), as its own C-contiguous array: matmul on a
+    transposed view may skip BLAS."""
+    C_out = weight.shape[0]
+    return xp.ascontiguousarray(weight.reshape(groups, C_out // groups, -1).transpose(0, 2, 1))
 
 
 def im2col_gemm(K, xp, x, geo: Geometry):

@@ -52,11 +52,12 @@ class Im2col:
         chunk, cols = saved
         g = grad_out.reshape(N, weight.shape[0], geo.out_h * geo.out_w)
         grad_x = xp.empty((N, C, H, W), dtype=x.dtype) if need_x else None
+        weight_t = textbook.transposed_weight(xp, weight, geo.groups) if need_x else None
 
         def block(start, stop):
             col = cols[start // chunk] if cols is not None else None
             gx, gw = textbook.im2col_backward(K, xp, x[start:stop], weight, col,
-                                              g[start:stop], geo, need_x, need_w)
+                                              g[start:stop], geo, need_x, need_w, weight_t)
             if need_x:
                 grad_x[start:stop] = gx
             return gw
