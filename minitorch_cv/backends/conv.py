@@ -32,7 +32,7 @@ is repeatable (``default_rule``):
 2. ``"im2col"`` otherwise.
 
 ``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
-im2col (rough single-thread timings on a shared machine, 1.2-15x; the first LeNet layer,
+im2col (rough single-thread timings on a shared machine, 1.5-13x; the first LeNet layer,
 1 -> 6 channels, came closest), so it is there to be read, forced, or found by benchmark mode.
 The thresholds are first guesses from those rough timings; ``benchmarks/bench_kernels.py``
 prints the time of every algorithm per shape to revise them on an idle machine.
