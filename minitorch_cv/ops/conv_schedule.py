@@ -52,7 +52,9 @@ SAVE_COLUMNS_FOR_BACKWARD = True
 """Keep a (within-budget) column buffer from forward to backward instead of rebuilding it.
 
 Faster (one im2col less per step), but every conv layer of a network then holds its columns
-until backward: ``kh*kw`` times its input. Set to False when a deep network runs out of memory."""
+until backward: ``kh*kw`` times its input. Set to False when a deep network runs out of memory.
+The same limits apply to a Winograd layer's transformed input (about 4x its input), kept for
+its weight gradient."""
 
 
 def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int:
