@@ -19,14 +19,23 @@ import time
 from _common import lesson_setup
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
 from minitorch_cv import nn, viz
 
-plt = viz._figure.plt
-lesson = lesson_setup("03_convolution", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("03_convolution", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. The curse of dimensionality
@@ -86,7 +95,7 @@ assert one_filter.weight.numel() == 75 and n_layer == 456
 # high where the image looks like its filter.
 
 # %%
-images, labels, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(64, 8))
+images, labels, classes = lesson.load("fashion-mnist", limit=lesson.pick(64, 8))
 filters = {
     "vertical edge": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
     "horizontal edge": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
@@ -204,7 +213,7 @@ ax.set_xlabel("time (ms, log scale)")
 ax.invert_yaxis()
 ax.set_xlim(right=max(timings.values()) * 1e3 * 30)
 ax.set_title(f"conv2d of {N}x{C}x{H}x{W} with {C_out} {k}x{k} filters: same result, 4 ways")
-viz._figure.save(fig, lesson.figure("conv_timings"))
+viz.save_figure(fig, lesson.figure("conv_timings"))
 
 # %%
 lesson.finish()

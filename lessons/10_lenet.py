@@ -24,7 +24,16 @@ import minitorch_cv as mt
 from minitorch_cv import models, optim, viz
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("10_lenet", __doc__, extra_options=lambda parser: parser.add_argument(
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("10_lenet", __doc__, smoke=SMOKE, epochs=EPOCHS, seed=SEED,
+                      extra_options=lambda parser: parser.add_argument(
     "--forms", default="1998,modern", help="which forms to train: 1998, modern or both"))
 forms = lesson.options.forms.split(",")
 
@@ -52,16 +61,15 @@ assert n_params == count_parameters(lenet_1998) == 61_706
 # %% [markdown]
 # ## 2. Data
 #
-# MNIST (60,000 train / 10,000 test digits) from --data-dir; the first 5,000 training images
-# are held out for validation. Pixels are normalised to mean 0, std 1.
+# MNIST (60,000 train / 10,000 test digits) from --data-dir; 5,000 training images are held
+# out for validation (watching training, choosing the schedule); the test set is opened once,
+# after training. Pixels are normalised to mean 0, std 1.
 
 # %%
-x_train, y_train, classes = lesson.load("mnist", train=True, limit=lesson.pick(None, 256))
-x_test, y_test, _ = lesson.load("mnist", train=False, limit=lesson.pick(None, 128))
-n_valid = lesson.pick(min(5000, len(x_train) // 10), 64)
-x_valid, y_valid = x_train[:n_valid], y_train[:n_valid]
-x_train, y_train = x_train[n_valid:], y_train[n_valid:]
-print(f"train {len(x_train):,}, valid {len(x_valid):,}, test {len(x_test):,} images")
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "mnist", n_train=lesson.pick(None, 256), n_valid=lesson.pick(5000, 64))
+print(f"train {len(x_train):,}, valid {len(x_valid):,} images (the test set stays sealed until "
+      "section 4)")
 
 
 def pad32(x):
@@ -98,9 +106,10 @@ if "modern" in forms:
                               seed=lesson.seed, name="modern ")
 
 # %% [markdown]
-# ## 4. Test accuracy
+# ## 4. Test accuracy: the test set, opened once
 
 # %%
+x_test, y_test, _ = lesson.final_test("mnist", limit=lesson.pick(None, 128))
 results = {}
 for name, model, x in (("1998", lenet_1998, pad32(x_test)), ("modern", lenet_modern, x_test)):
     if name not in histories:

@@ -17,14 +17,23 @@ Run: python lessons/16_senet.py [--smoke] [--data-dir DIR] [--epochs N] [--out D
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
-from minitorch_cv import models, viz
+from minitorch_cv import viz
 from minitorch_cv.models import SEBlock
 
-plt = viz._figure.plt
-lesson = lesson_setup("16_senet", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("16_senet", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. One SE block by hand: squeeze, excite, scale
@@ -51,8 +60,7 @@ print(f"SE block on 64 channels: {count_parameters(block):,} parameters "
 
 # %%
 print("parameter counts against the papers / torchvision:")
-paper_check(lesson.pick({"resnet50": 25_557_032, "se_resnet50": 28_088_024},
-                        {"se_resnet_cifar": count_parameters(models.get("se_resnet_cifar"))}))
+paper_check(lesson, {"resnet50": 25_557_032, "se_resnet50": 28_088_024})
 if not lesson.smoke:
     extra = 28_088_024 / 25_557_032 - 1
     print(f"SE adds {extra:.1%} parameters to ResNet-50")
@@ -64,12 +72,13 @@ if not lesson.smoke:
 model, history, accuracy = train_small_variant(lesson, "se_resnet_cifar", epochs_full=2,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("se_resnet_small_training"),
-                         title=f"SE-ResNet (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+                         title=lesson.title(f"SE-ResNet (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
 se_blocks = [(n, m) for n, m in model.named_modules() if isinstance(m, SEBlock)]
 name, last_se = se_blocks[-1]
 gates = {}
 last_se.gate.register_forward_hook(lambda _m, _i, output: gates.update(value=output))
-x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
+x_test, y_test, classes = lesson.final_test("fashion-mnist", limit=lesson.pick(1000, 64))
 x_test = np.pad(x_test, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=x_test.min())
 model.eval()
 per_class = []
@@ -94,7 +103,7 @@ ax.set_xlabel("channel")
 ax.set_title(f"SE gate per class minus the channel's mean over classes ({name}; gates "
              f"average {np.nanmean(per_class):.2f})")
 fig.colorbar(image, ax=ax, label="gate - channel mean")
-viz._figure.save(fig, lesson.figure("se_gates_per_class"))
+viz.save_figure(fig, lesson.figure("se_gates_per_class"))
 
 # %%
 lesson.finish()

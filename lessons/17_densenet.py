@@ -14,7 +14,7 @@ Run: python lessons/17_densenet.py [--smoke] [--data-dir DIR] [--epochs N] [--ou
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
+from _common import curves, lesson_setup, paper_check, train_small_variant
 
 # isort: split
 import numpy as np
@@ -23,7 +23,16 @@ import minitorch_cv as mt
 from minitorch_cv import models, viz
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("17_densenet", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("17_densenet", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. Channels grow linearly inside a dense block
@@ -46,8 +55,7 @@ assert dense_rows[0].output_shape[1] == 96
 # ## 2. Parameters against the paper and against ResNet
 
 # %%
-paper_check(lesson.pick({"densenet121": 7_978_856, "resnet50": 25_557_032},
-                        {"densenet_cifar": count_parameters(model_small)}))
+paper_check(lesson, {"densenet121": 7_978_856, "resnet50": 25_557_032})
 print("DenseNet-121 reaches ResNet-50's ImageNet accuracy with under a third of the parameters.")
 
 # %% [markdown]
@@ -59,7 +67,7 @@ model, history, accuracy = train_small_variant(lesson, "densenet_cifar", epochs_
 viz.plot_training_curves(curves(history), lesson.figure("densenet_small_training"),
                          title=f"DenseNet-BC (small) on Fashion-MNIST: test accuracy "
                                f"{accuracy:.1%}")
-x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(100, 8))
+x_test, y_test, classes = lesson.final_test("fashion-mnist", limit=lesson.pick(100, 8))
 x_one = mt.tensor(np.pad(x_test[:1], ((0, 0), (0, 0), (2, 2), (2, 2)),
                          constant_values=x_test.min()))
 viz.plot_feature_maps(model, "features.denseblock1", x_one,
