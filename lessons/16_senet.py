@@ -95,13 +95,19 @@ spread = np.nanstd(per_class, axis=0).mean()
 print(f"gates of the last SE block ({name}): {per_class.shape[1]} channels; mean spread across "
       f"classes {spread:.3f} (0 would mean the gates ignore the image)")
 deviation = per_class - np.nanmean(per_class, axis=0)  # what is specific to each class
+# sort the channels: grouped by the class that opens them most, strongest first, so that
+# class-specific channels form blocks instead of a barcode
+favourite = np.nanargmax(np.nan_to_num(deviation, nan=-np.inf), axis=0)
+strength = np.nanmax(deviation, axis=0)
+order = np.lexsort((-strength, favourite))
 limit = float(np.nanmax(np.abs(deviation))) or 1.0
 fig, ax = plt.subplots(figsize=(10, 4))
-image = ax.imshow(deviation, aspect="auto", cmap="bwr", vmin=-limit, vmax=limit)
+image = ax.imshow(deviation[:, order], aspect="auto", cmap="bwr", vmin=-limit, vmax=limit,
+                  interpolation="nearest")
 ax.set_yticks(range(10), classes)
-ax.set_xlabel("channel")
-ax.set_title(f"SE gate per class minus the channel's mean over classes ({name}; gates "
-             f"average {np.nanmean(per_class):.2f})")
+ax.set_xlabel("channel, sorted by the class whose images open its gate most")
+ax.set_title(lesson.title(f"SE gate per class minus the channel's mean over classes ({name}; "
+                          f"gates average {np.nanmean(per_class):.2f})"), fontsize=10)
 fig.colorbar(image, ax=ax, label="gate - channel mean")
 viz.save_figure(fig, lesson.figure("se_gates_per_class"))
 

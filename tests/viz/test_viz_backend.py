@@ -71,3 +71,23 @@ def test_text_colour_reads_on_dark_and_light_cells():
     assert viz.text_colour(1.0, 0.0, 1.0, "viridis") == "black"   # light yellow
     assert viz.text_colour(1.0, 0.0, 1.0, "Blues") == "white"     # dark blue
     assert viz.text_colour(0.0, 0.0, 1.0, "Blues") == "black"     # near white
+
+
+def test_curve_comparison_gives_train_and_valid_their_own_line_style(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    drawn = {}
+
+    def keep(fig, path):
+        for line in fig.axes[0].get_lines():
+            drawn[line.get_label()] = (line.get_linestyle(), line.get_color())
+        assert fig.axes[0].get_xlim() == (0.5, 1.5)  # one epoch: a sane axis
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr("minitorch_cv.viz.curves.save", keep)
+    viz.plot_curve_comparison({"plain: train": [1.0], "plain: valid": [2.0],
+                               "bn: train": [1.0], "bn: valid": [2.0]}, tmp_path / "c.png",
+                              ylabel="loss")
+    assert drawn["plain: train"][0] == "--" and drawn["plain: valid"][0] == "-"
+    assert drawn["plain: train"][1] == drawn["plain: valid"][1]  # one colour per run
+    assert drawn["plain: train"][1] != drawn["bn: train"][1]
