@@ -72,6 +72,32 @@ print(f"sum(patch * filter) = {by_hand:g};  F.conv2d(patch, filter) = {by_conv:g
 assert by_hand == by_conv == 25
 
 # %% [markdown]
+# ## 2b. Learning a kernel from examples (d2l's edge detector)
+#
+# A filter need not be designed: given an image and the output a known kernel produces, plain
+# gradient descent on the squared error finds the kernel. The image is black with a white
+# band; the target is its vertical-edge map under [[1, -1]]. We start from a random 1x2 kernel.
+
+# %%
+canvas = np.ones((1, 1, 6, 8), dtype=np.float32)
+canvas[:, :, :, 2:6] = 0.0                                   # a dark band: two vertical edges
+true_kernel = mt.tensor([[[[1.0, -1.0]]]])                   # (C_out, C_in, 1, 2)
+target = F.conv2d(mt.tensor(canvas), true_kernel)            # (1, 1, 6, 7): +1 / -1 at edges
+mt.manual_seed(lesson.seed)
+learned = nn.Conv2d(1, 1, kernel_size=(1, 2), bias=False)
+for step in range(20):
+    loss = ((learned(mt.tensor(canvas)) - target) ** 2).sum()
+    learned.zero_grad()
+    loss.backward()
+    with mt.no_grad():
+        learned.weight -= 0.03 * learned.weight.grad          # plain gradient descent
+    if (step + 1) % 5 == 0:
+        print(f"step {step + 1:2d}: squared error {loss.item():.5f}")
+found = learned.weight.detach().numpy().ravel()
+print(f"learned kernel {np.round(found, 3)} (the one that made the targets: [1, -1])")
+assert np.allclose(found, [1.0, -1.0], atol=0.05), found
+
+# %% [markdown]
 # ## 3. A 5x5 filter on a colour image has 5*5*3 = 75 weights
 #
 # A filter spans all input channels; a layer of 6 such filters has 6 * (75 + 1) = 456

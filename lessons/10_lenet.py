@@ -15,7 +15,7 @@ Full MNIST result: python lessons/10_lenet.py --data-dir DIR --epochs 8 --forms 
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import count_parameters, curves, fit, lesson_setup, predict
+from _common import count_parameters, curves, fit, lesson_setup, overfit_one_batch, predict
 
 # isort: split
 import numpy as np
@@ -75,6 +75,22 @@ print(f"train {len(x_train):,}, valid {len(x_valid):,} images (the test set stay
 def pad32(x):
     return np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=x.min())
 
+
+# %% [markdown]
+# ## 2b. Sanity check before training: overfit one small batch
+#
+# Before a long run, check that the model *can* learn: on a single batch of 32 images, a
+# working model, loss and optimiser drive the training loss close to zero within a few dozen
+# steps (cs231n, Karpathy's "Recipe for training neural networks"). If it cannot, there is a
+# bug (labels shuffled apart from images, a wrong loss, a detached graph, a learning rate far
+# off), and hours of training would only hide it. A fresh copy is used, so that the real run
+# below starts from its own initialisation.
+
+# %%
+mt.manual_seed(lesson.seed)
+probe_losses = overfit_one_batch(models.get("lenet5"), x_train[:32], y_train[:32],
+                                 steps=lesson.pick(100, 40), lr=1e-2)
+assert probe_losses[-1] < 0.25 * probe_losses[0], "LeNet cannot overfit one batch: a bug?"
 
 # %% [markdown]
 # ## 3. Training: SGD for 1998, Adam with a one-cycle schedule for modern
