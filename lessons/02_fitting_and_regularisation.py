@@ -129,7 +129,7 @@ for seed in seeds:
         final_loss[name].append(history["valid_loss"][-1])
         final_accuracy[name].append(history["valid_accuracy"][-1])
 print(f"after {epochs} epochs, over seeds {seeds}:")
-seed_summary(final_loss, "final valid loss", lesson.smoke, higher_is_better=False)
+seed_summary(final_loss, "final valid loss", lesson.smoke, higher_is_better=False, seeds=seeds)
 seed_summary(final_accuracy, "final valid accuracy", lesson.smoke)
 
 

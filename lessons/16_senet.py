@@ -69,7 +69,7 @@ if not lesson.smoke:
 # ## 3. The small SE-ResNet on Fashion-MNIST, and its gates per class
 
 # %%
-model, history, accuracy = train_small_variant(lesson, "se_resnet_cifar", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "se_resnet_cifar", epochs_full=6,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("se_resnet_small_training"),
                          title=lesson.title(f"SE-ResNet (small) on Fashion-MNIST: "

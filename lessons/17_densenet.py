@@ -63,7 +63,7 @@ print("DenseNet-121 reaches ResNet-50's ImageNet accuracy with under a third of 
 # ## 3. The small DenseNet-BC on Fashion-MNIST
 
 # %%
-model, history, accuracy = train_small_variant(lesson, "densenet_cifar", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "densenet_cifar", epochs_full=6,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("densenet_small_training"),
                          title=f"DenseNet-BC (small) on Fashion-MNIST: test accuracy "

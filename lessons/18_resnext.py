@@ -96,7 +96,7 @@ viz.save_figure(fig, lesson.figure("bottleneck_budget"))
 # ## 3. The small ResNeXt on Fashion-MNIST
 
 # %%
-model, history, accuracy = train_small_variant(lesson, "resnext_cifar", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "resnext_cifar", epochs_full=6,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("resnext_small_training"),
                          title=lesson.title(f"ResNeXt (small) on Fashion-MNIST: "

@@ -215,7 +215,7 @@ test_accuracy = {name: [evaluate(model, xt_test, yt_test)[1] for model, _ in mod
                  for name, models_ in runs.items()}
 print(f"target test accuracy on {len(yt_test):,} images, each method at its chosen lr, "
       f"seeds {seeds}:")
-seed_summary(test_accuracy, "test accuracy", lesson.smoke)
+seed_summary(test_accuracy, "test accuracy", lesson.smoke, seeds=seeds)
 best_transfer = max((n for n in test_accuracy if n != "from scratch"),
                     key=lambda n: np.mean(test_accuracy[n]))
 gain = np.subtract(test_accuracy[best_transfer], test_accuracy["from scratch"])

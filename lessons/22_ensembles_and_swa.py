@@ -214,7 +214,8 @@ for repeat, (members, valid_accuracy) in enumerate(ensembles):
           f"{outcome['soft voting (mean probability)'][-1]:.4f}; the members disagree on "
           f"{disagree:.1%} of the test images")
 print(f"test accuracy over {n_repeats} ensembles of {n_models}:")
-seed_summary(outcome, "test accuracy", lesson.smoke)
+seed_summary(outcome, "test accuracy", lesson.smoke, unit="ensembles",
+             seeds=[lesson.seed + 100 * r + m for r in range(n_repeats) for m in range(n_models)])
 print(f"SWA: test accuracy {evaluate(swa_model, x_test, y_test)[1]:.4f}; the SGD weights it "
       f"averaged, at the end: {evaluate(sgd_model, x_test, y_test)[1]:.4f}")
 

@@ -143,21 +143,26 @@ def paper_check(lesson: Lesson, counts: dict[str, int], build=None) -> None:
 
 
 def seed_summary(results: dict[str, list[float]], what: str = "validation accuracy",
-                 smoke: bool = False, higher_is_better: bool = True) -> str:
+                 smoke: bool = False, higher_is_better: bool = True,
+                 seeds: list[int] | None = None, unit: str = "seeds") -> str:
     """Print each arm's mean, spread and range over seeds, and what the numbers say.
 
     ``results`` maps an arm's name to one number per seed (the same seeds, in the same order,
     for every arm). The sentence is computed from the numbers: the best arm, on how many seeds
     it wins against each other arm, and whether the mean difference exceeds the seed-to-seed
-    spread; a surprise is said as plainly as a confirmation. Returns the sentence.
+    spread; a surprise is said as plainly as a confirmation. ``seeds`` (printed as
+    ``seeds [...]`` for scripts/lesson_results.py) and ``unit`` name what was repeated.
+    Returns the sentence.
     """
     names = list(results)
     values = {n: np.asarray(results[n], dtype=np.float64) for n in names}
     n_seeds = len(values[names[0]])
+    if seeds is not None:
+        print(f"  over {n_seeds} {unit}, seeds {list(seeds)}:")
     for name in names:
         v = values[name]
         print(f"  {name:34s} {what} {v.mean():.4f} +- {v.std(ddof=1) if len(v) > 1 else 0:.4f} "
-              f"(min {v.min():.4f}, max {v.max():.4f}, {len(v)} seeds)")
+              f"(min {v.min():.4f}, max {v.max():.4f}, {len(v)} {unit})")
     sign = 1 if higher_is_better else -1
     best = max(names, key=lambda n: sign * values[n].mean())
     parts = []
@@ -168,9 +173,9 @@ def seed_summary(results: dict[str, list[float]], what: str = "validation accura
         wins = int((diff > 0).sum())
         spread = diff.std(ddof=1) if n_seeds > 1 else float("inf")
         clear = n_seeds > 1 and diff.mean() > 2 * spread / np.sqrt(n_seeds)
-        verdict = ("a difference these seeds show" if clear
-                   else "smaller than the seed-to-seed noise: these seeds show no difference")
-        parts.append(f"is ahead of {other} on {wins} of {n_seeds} seeds, by {diff.mean():+.4f} "
+        verdict = (f"a difference these {unit} show" if clear else
+                   f"smaller than the noise between {unit}: these {unit} show no difference")
+        parts.append(f"is ahead of {other} on {wins} of {n_seeds} {unit}, by {diff.mean():+.4f} "
                      f"on average ({verdict}; standard error {spread / np.sqrt(n_seeds):.4f})")
     sentence = f"{best} has the best mean {what}; it " + "; it ".join(parts) + "."
     if smoke:
