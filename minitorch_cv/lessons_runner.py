@@ -325,7 +325,7 @@ def to_notebook(name: str) -> dict:
         else:
             body = list(lines)
         source = "\n".join(body)
-        cell = {"cell_type": kind, "metadata": dict(meta),
+        cell = {"cell_type": kind, "id": f"cell-{len(cells)}", "metadata": dict(meta),
                 "source": source.splitlines(keepends=True)}
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
@@ -356,8 +356,6 @@ def write_notebooks(folder: Path | None = None, names: list[str] | None = None) 
     written = []
     for name in names or list_lessons():
         notebook = to_notebook(name)
-        for number, cell in enumerate(notebook["cells"]):
-            cell["id"] = f"{name[:2]}-{number}"
         path = folder / f"{resolve_lesson(name)}.ipynb"
         path.write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
         written.append(path)
