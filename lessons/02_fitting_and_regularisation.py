@@ -128,7 +128,7 @@ for seed in seeds:
             weight_decay=setting.get("weight_decay", 0.0), seed=seed, verbose=False)
         final_loss[name].append(history["valid_loss"][-1])
         final_accuracy[name].append(history["valid_accuracy"][-1])
-print(f"after {epochs} epochs, over seeds {seeds}:")
+print(f"after {epochs} epochs:")
 seed_summary(final_loss, "final valid loss", lesson.smoke, higher_is_better=False, seeds=seeds)
 seed_summary(final_accuracy, "final valid accuracy", lesson.smoke)
 
