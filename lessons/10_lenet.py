@@ -135,7 +135,8 @@ for name, model, x in (("1998", lenet_1998, pad32(x_test)), ("modern", lenet_mod
     print(f"{name:6s} LeNet-5: test accuracy {results[name][1]:.4f} "
           f"(error {1 - results[name][1]:.2%}) after {epochs} epochs, "
           f"{sum(histories[name]['seconds']):.0f} s of training")
-print("LeCun et al. 1998 report 0.95% test error for LeNet-5 (99.05% accuracy).")
+print("LeCun et al. 1998 report 0.95% test error for LeNet-5 (99.05% accuracy)"
+      + (" (a smoke run trains two steps: not comparable)." if lesson.smoke else "."))
 
 comparison = {}
 for name, history in histories.items():

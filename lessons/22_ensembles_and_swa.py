@@ -124,6 +124,7 @@ ax.plot(range(1, epochs + 1), sgd_curve, marker="o", label="SGD (current weights
 ax.plot(range(1, epochs + 1), swa_curve, marker="s", label="SWA (averaged weights)")
 ax.axvline(swa_start, color="0.6", ls=":")
 ax.set_xlabel("epoch")
+ax.set_xticks(range(1, epochs + 1, max(1, epochs // 10)))  # whole epochs
 ax.set_ylabel("validation accuracy")
 ax.legend()
 ax.grid(alpha=0.3)
