@@ -109,7 +109,7 @@ print(f"source validation accuracy {source_history['valid_accuracy'][-1]:.4f}")
 # %%
 epochs = lesson.n_epochs(15, 1)
 max_steps = lesson.pick(None, 1)
-lr_grid = lesson.pick([5e-4, 2e-3, 5e-3], [5e-4, 5e-3])
+lr_grid = lesson.pick([2e-4, 5e-4, 2e-3, 5e-3, 1e-2], [5e-4, 5e-3])
 seeds = [lesson.seed + k for k in range(3)]
 
 
@@ -185,7 +185,9 @@ for name, method in methods.items():
     chosen_lr[name] = max(lr_grid, key=lambda lr: scores[lr][1]["valid_accuracy"][-1])
     print(f"{name:30s} validation accuracy per lr: " + ", ".join(
         f"{lr:g}: {scores[lr][1]['valid_accuracy'][-1]:.3f}" for lr in lr_grid)
-        + f" -> lr {chosen_lr[name]:g}")
+        + f" -> lr {chosen_lr[name]:g}"
+        + (" (at the edge of the grid: a wider grid might do better)"
+           if chosen_lr[name] in (lr_grid[0], lr_grid[-1]) else ""))
     runs[name] = [scores[chosen_lr[name]]] + [method(chosen_lr[name], seed) for seed in seeds[1:]]
 
 viz.plot_curve_comparison({k: v[0][1]["valid_accuracy"] for k, v in runs.items()},
