@@ -95,7 +95,7 @@ print(f"eval: output equals input: {bool((dropout(ones).numpy() == 1).all())}")
 
 # %%
 print(summary(models.get("alexnet_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "alexnet_small", epochs_full=6,
+model, history, accuracy = train_small_variant(lesson, "alexnet_small", epochs_full=10,
                                                n_train_full=6000)
 viz.plot_training_curves(curves(history), lesson.figure("alexnet_small_training"),
                          title=lesson.title(f"AlexNet (small) on Fashion-MNIST: "

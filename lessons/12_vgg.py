@@ -84,7 +84,7 @@ paper_check(lesson, {"vgg11": 132_863_336, "vgg16": 138_357_544,
 
 # %%
 print(summary(models.get("vgg11_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "vgg11_small", epochs_full=6,
+model, history, accuracy = train_small_variant(lesson, "vgg11_small", epochs_full=10,
                                                n_train_full=6000)
 viz.plot_training_curves(curves(history), lesson.figure("vgg11_small_training"),
                          title=lesson.title(f"VGG-11 (small) on Fashion-MNIST: "

@@ -70,7 +70,7 @@ print(f"NiN's last conv gives {final.out_channels} channels, one per class; glob
 
 # %%
 print(summary(models.get("nin_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "nin_small", epochs_full=6,
+model, history, accuracy = train_small_variant(lesson, "nin_small", epochs_full=10,
                                                n_train_full=6000)
 viz.plot_training_curves(curves(history), lesson.figure("nin_small_training"),
                          title=lesson.title(f"NiN (small) on Fashion-MNIST: "

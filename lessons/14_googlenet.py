@@ -96,7 +96,7 @@ assert np.allclose(out.numpy()[:, :64], branches[0].numpy())
 print("parameter counts against torchvision's GoogLeNet (no auxiliary heads):")
 paper_check(lesson, {"googlenet": 6_624_904})
 print(summary(models.get("googlenet_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "googlenet_small", epochs_full=6,
+model, history, accuracy = train_small_variant(lesson, "googlenet_small", epochs_full=10,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("googlenet_small_training"),
                          title=lesson.title(f"GoogLeNet (small) on Fashion-MNIST: "

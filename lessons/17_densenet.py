@@ -63,8 +63,8 @@ print("DenseNet-121 reaches ResNet-50's ImageNet accuracy with under a third of 
 # ## 3. The small DenseNet-BC on Fashion-MNIST
 
 # %%
-model, history, accuracy = train_small_variant(lesson, "densenet_cifar", epochs_full=6,
-                                               n_train_full=4000)
+model, history, accuracy = train_small_variant(lesson, "densenet_cifar", epochs_full=5,
+                                               n_train_full=3000)
 viz.plot_training_curves(curves(history), lesson.figure("densenet_small_training"),
                          title=f"DenseNet-BC (small) on Fashion-MNIST: test accuracy "
                                f"{accuracy:.1%}")

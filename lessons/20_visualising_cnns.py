@@ -57,8 +57,8 @@ def make_model():
 
 model = make_model()
 (x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
-    "fashion-mnist", n_train=lesson.pick(None, 128), n_valid=lesson.pick(1000, 64))
-epochs = lesson.n_epochs(4)
+    "fashion-mnist", n_train=lesson.pick(10000, 128), n_valid=lesson.pick(1000, 64))
+epochs = lesson.n_epochs(6)
 optimizer = optim.Adam(model.parameters(), lr=2e-3)
 history = fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), epochs, batch_size=64,
               max_steps=lesson.pick(None, 2), seed=lesson.seed)
