@@ -189,7 +189,8 @@ for ax, data, title in zip(axes, [patch.detach().numpy()[0, 0], max_grad, avg_gr
     ax.imshow(data, cmap="Blues")
     for r in range(4):
         for c in range(4):
-            ax.text(c, r, f"{data[r, c]:g}", ha="center", va="center")
+            ax.text(c, r, f"{data[r, c]:g}", ha="center", va="center",
+                    color=viz.text_colour(data[r, c], data.min(), data.max(), "Blues"))
     ax.axhline(1.5, color="k")
     ax.axvline(1.5, color="k")
     ax.set_title(title, fontsize=9)

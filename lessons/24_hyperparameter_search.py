@@ -93,7 +93,7 @@ ax.set_xticks(range(len(lrs)), [f"{lr:.0e}" for lr in lrs])
 ax.set_yticks(range(len(hiddens)), [str(h) for h in hiddens])
 for i, j in itertools.product(range(len(hiddens)), range(len(lrs))):
     ax.text(j, i, f"{grid[i, j]:.3f}", ha="center", va="center",
-            color="black" if grid[i, j] > grid.mean() else "white")
+            color=viz.text_colour(grid[i, j], grid.min(), grid.max(), "viridis"))
 ax.add_patch(plt.Rectangle((best_j - 0.5, best_i - 0.5), 1, 1, fill=False, ec="red", lw=2))
 ax.set_xlabel("learning rate (Adam)")
 ax.set_ylabel("hidden channels")
