@@ -76,3 +76,12 @@ def test_lesson_runs_as_a_notebook_and_shows_its_figures_inline(name, tmp_path):
     saved = sorted((tmp_path / "lesson_output" / name).glob("*.png"))
     assert saved and all(p.stem.endswith("_smoke") for p in saved)
     assert len(images) == len(saved), (len(images), [p.name for p in saved])
+
+
+def test_the_one_command_writes_the_notebooks(tmp_path, capsys):
+    from minitorch_cv.lessons_runner import main
+
+    assert main(["notebooks", "--out", str(tmp_path), "00", "03"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00_autograd.ipynb",
+                                                          "03_convolution.ipynb"]
+    assert "00_autograd.ipynb" in capsys.readouterr().out
