@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="folder for the .ipynb files (default: "
                         "beside the lesson scripts)")
     parser.add_argument("names", nargs="*", help="lessons to convert (default: all)")
-    options = parser.parse_args(argv)
+    options = parser.parse_intermixed_args(argv)  # names may follow --out
     for path in write_notebooks(options.out, options.names or None):
         print(path)
     return 0
