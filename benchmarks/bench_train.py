@@ -17,10 +17,11 @@ Two measurements, both float32, batch 128, the same thread count for Numba, BLAS
     weights. Median of interleaved steps after a warm-up.
 
 Issue 4's targets: LeNet epoch within 1.5x of torch with the same test accuracy; ResNet-20 step
-within 2x. Ratios are ours / torch (lower is better), on wall time and on process CPU time
-(steadier when other jobs share the cores). Peak memory: ``tracemalloc`` peak of NumPy
-allocations during one of our steps (NumPy reports its buffers to tracemalloc; torch does not),
-and the process's ``ru_maxrss`` after each phase. The output is also appended to
+within 2x. Ratios are ours / torch (lower is better), on wall time and on process CPU time (steadier
+when other jobs share the cores). ``--conv-algorithm`` / ``--conv-benchmark`` set
+``minitorch_cv.backends.conv`` for our side (default: the "auto" rule). Peak memory: ``tracemalloc``
+peak of NumPy allocations during one of our steps (NumPy reports its buffers to tracemalloc; torch
+does not), and the process's ``ru_maxrss`` after each phase. The output is also appended to
 ``benchmarks/results/bench_train.txt`` (``--out``). On a machine shared with other jobs, compare
 ``--threads 1`` runs: with more threads every parallel region waits for a free core.
 """
@@ -293,7 +294,14 @@ def main() -> None:
     parser.add_argument("--skip-lenet", action="store_true", help="only the ResNet-20 step")
     parser.add_argument("--steps", type=int, default=5, help="least ResNet-20 steps each")
     parser.add_argument("--out", default=str(HERE / "results" / "bench_train.txt"))
+    parser.add_argument("--conv-algorithm", default="auto",
+                        choices=mt.backends.conv.CHOICES,
+                        help="minitorch_cv.backends.conv.algorithm for our side (default auto)")
+    parser.add_argument("--conv-benchmark", action="store_true",
+                        help="minitorch_cv.backends.conv.benchmark = True (time per shape)")
     args = parser.parse_args()
+    mt.backends.conv.algorithm = args.conv_algorithm
+    mt.backends.conv.benchmark = args.conv_benchmark
     numba.set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
     try:
@@ -304,7 +312,9 @@ def main() -> None:
         pass
     lines = [f"# benchmarks/bench_train.py, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
     lines += header(args.threads)
-    lines.append("float32; ratio = ours / torch (lower is better)")
+    lines.append("float32; ratio = ours / torch (lower is better); convolution algorithm "
+                 f"{mt.backends.conv.algorithm}"
+                 f"{' with benchmark = True' if mt.backends.conv.benchmark else ''}")
     print("\n".join(lines), flush=True)
     shown = len(lines)
     if not args.skip_lenet:

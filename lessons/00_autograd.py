@@ -19,6 +19,7 @@ Run: python lessons/00_autograd.py [--smoke] [--out DIR]
 from _common import lesson_setup
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
@@ -26,7 +27,16 @@ from minitorch_cv import viz
 from minitorch_cv.testing import gradcheck
 from minitorch_cv.testing.gradcheck import GradcheckError
 
-lesson = lesson_setup("00_autograd", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("00_autograd", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. A scalar graph: y = relu(w*x + b), L = (y - t)^2
@@ -133,7 +143,6 @@ viz.plot_training_curves({"train_loss": losses}, lesson.figure("gradient_descent
 fig_x = np.linspace(-3, 3, 200, dtype=np.float32)[:, None]
 with mt.no_grad():
     fitted = ((mt.tensor(fig_x) @ W1 + b1).relu() @ W2 + b2).numpy()
-plt = viz._figure.plt
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.scatter(inputs[:, 0], targets[:, 0], s=8, color="0.5", label="data: sin(x) + noise")
 ax.plot(fig_x[:, 0], fitted[:, 0], color="tab:red", lw=2, label=f"network after {steps} steps")
@@ -141,7 +150,7 @@ ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.legend()
 ax.set_title("f(x) = W2 relu(W1 x + b1) + b2, fitted by w <- w - lr dL/dw")
-viz._figure.save(fig, lesson.figure("fitted_function"))
+viz.save_figure(fig, lesson.figure("fitted_function"))
 viz.plot_graph(loss, lesson.figure("graph_mlp_mse"),
                names={W1: "W1", b1: "b1", W2: "W2", b2: "b2", loss: "MSE"},
                title="the tensor graph: one node per op, whatever the array size")

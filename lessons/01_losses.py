@@ -18,14 +18,23 @@ import math
 from _common import lesson_setup
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
 from minitorch_cv import nn, viz
 
-plt = viz._figure.plt
-lesson = lesson_setup("01_losses", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("01_losses", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. MSE is the negative log-likelihood of a Gaussian
@@ -60,7 +69,7 @@ ax.set_xlabel("constant prediction f")
 ax.set_ylabel("loss")
 ax.legend()
 ax.set_title("MSE and Gaussian NLL differ by a scale and a constant")
-viz._figure.save(fig, lesson.figure("mse_vs_gaussian_nll"))
+viz.save_figure(fig, lesson.figure("mse_vs_gaussian_nll"))
 
 # %% [markdown]
 # ## 2. Softmax, log-softmax and NLL
@@ -107,7 +116,7 @@ ax.set_xlabel("probability given to the true class")
 ax.set_ylabel("cross-entropy  -log p")
 ax.set_title("confident mistakes cost a lot; a correct answer at p = 1 costs 0")
 ax.grid(alpha=0.3)
-viz._figure.save(fig, lesson.figure("cross_entropy_curve"))
+viz.save_figure(fig, lesson.figure("cross_entropy_curve"))
 
 # %% [markdown]
 # ## 4. Binary cross-entropy: take the logits, not the probabilities
@@ -138,7 +147,7 @@ ax.set_ylabel("BCE with logits")
 ax.legend()
 ax.grid(alpha=0.3)
 ax.set_title("BCE: linear for confident mistakes, 0 for confident right answers")
-viz._figure.save(fig, lesson.figure("bce_with_logits"))
+viz.save_figure(fig, lesson.figure("bce_with_logits"))
 
 # %% [markdown]
 # ## 5. Multi-label: several classes can be true at once

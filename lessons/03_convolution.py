@@ -19,14 +19,23 @@ import time
 from _common import lesson_setup
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
 from minitorch_cv import nn, viz
 
-plt = viz._figure.plt
-lesson = lesson_setup("03_convolution", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("03_convolution", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. The curse of dimensionality
@@ -63,6 +72,32 @@ print(f"sum(patch * filter) = {by_hand:g};  F.conv2d(patch, filter) = {by_conv:g
 assert by_hand == by_conv == 25
 
 # %% [markdown]
+# ## 2b. Learning a kernel from examples (d2l's edge detector)
+#
+# A filter need not be designed: given an image and the output a known kernel produces, plain
+# gradient descent on the squared error finds the kernel. The image is black with a white
+# band; the target is its vertical-edge map under [[1, -1]]. We start from a random 1x2 kernel.
+
+# %%
+canvas = np.ones((1, 1, 6, 8), dtype=np.float32)
+canvas[:, :, :, 2:6] = 0.0                                   # a dark band: two vertical edges
+true_kernel = mt.tensor([[[[1.0, -1.0]]]])                   # (C_out, C_in, 1, 2)
+target = F.conv2d(mt.tensor(canvas), true_kernel)            # (1, 1, 6, 7): +1 / -1 at edges
+mt.manual_seed(lesson.seed)
+learned = nn.Conv2d(1, 1, kernel_size=(1, 2), bias=False)
+for step in range(20):
+    loss = ((learned(mt.tensor(canvas)) - target) ** 2).sum()
+    learned.zero_grad()
+    loss.backward()
+    with mt.no_grad():
+        learned.weight -= 0.03 * learned.weight.grad          # plain gradient descent
+    if (step + 1) % 5 == 0:
+        print(f"step {step + 1:2d}: squared error {loss.item():.5f}")
+found = learned.weight.detach().numpy().ravel()
+print(f"learned kernel {np.round(found, 3)} (the one that made the targets: [1, -1])")
+assert np.allclose(found, [1.0, -1.0], atol=0.05), found
+
+# %% [markdown]
 # ## 3. A 5x5 filter on a colour image has 5*5*3 = 75 weights
 #
 # A filter spans all input channels; a layer of 6 such filters has 6 * (75 + 1) = 456
@@ -86,7 +121,7 @@ assert one_filter.weight.numel() == 75 and n_layer == 456
 # high where the image looks like its filter.
 
 # %%
-images, labels, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(64, 8))
+images, labels, classes = lesson.load("fashion-mnist", limit=lesson.pick(64, 8))
 filters = {
     "vertical edge": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
     "horizontal edge": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
@@ -204,7 +239,7 @@ ax.set_xlabel("time (ms, log scale)")
 ax.invert_yaxis()
 ax.set_xlim(right=max(timings.values()) * 1e3 * 30)
 ax.set_title(f"conv2d of {N}x{C}x{H}x{W} with {C_out} {k}x{k} filters: same result, 4 ways")
-viz._figure.save(fig, lesson.figure("conv_timings"))
+viz.save_figure(fig, lesson.figure("conv_timings"))
 
 # %%
 lesson.finish()

@@ -17,14 +17,23 @@ Run: python lessons/04_stride_padding_pooling.py [--smoke] [--data-dir DIR] [--o
 from _common import lesson_setup
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
 from minitorch_cv import nn, viz
 
-plt = viz._figure.plt
-lesson = lesson_setup("04_stride_padding_pooling", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("04_stride_padding_pooling", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. The output-size formula, as a shape calculator
@@ -122,7 +131,7 @@ print(f"1x1 256->64, 3x3 64->64, 1x1 64->256: {bottleneck:,} ({direct / bottlene
 # network end without a huge dense layer.
 
 # %%
-images, labels, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(64, 8))
+images, labels, classes = lesson.load("fashion-mnist", limit=lesson.pick(64, 8))
 image = mt.tensor(images[:1])
 pools = {
     "max 2x2": F.max_pool2d(image, 2),
@@ -140,7 +149,7 @@ for ax in axes:
     ax.axis("off")
 fig.suptitle("max pooling keeps the brightest pixel of each window, average pooling blurs")
 fig.tight_layout()
-viz._figure.save(fig, lesson.figure("max_vs_average_pooling"))
+viz.save_figure(fig, lesson.figure("max_vs_average_pooling"))
 
 global_avg = nn.AdaptiveAvgPool2d(1)
 for side in (28, 56, 100):
@@ -180,7 +189,8 @@ for ax, data, title in zip(axes, [patch.detach().numpy()[0, 0], max_grad, avg_gr
     ax.imshow(data, cmap="Blues")
     for r in range(4):
         for c in range(4):
-            ax.text(c, r, f"{data[r, c]:g}", ha="center", va="center")
+            ax.text(c, r, f"{data[r, c]:g}", ha="center", va="center",
+                    color=viz.text_colour(data[r, c], data.min(), data.max(), "Blues"))
     ax.axhline(1.5, color="k")
     ax.axvline(1.5, color="k")
     ax.set_title(title, fontsize=9)
@@ -188,7 +198,7 @@ for ax, data, title in zip(axes, [patch.detach().numpy()[0, 0], max_grad, avg_gr
     ax.set_yticks([])
 fig.suptitle("2x2 windows: max pooling routes the gradient to each window's maximum")
 fig.tight_layout()
-viz._figure.save(fig, lesson.figure("pooling_gradients"))
+viz.save_figure(fig, lesson.figure("pooling_gradients"))
 
 # %%
 lesson.finish()

@@ -16,6 +16,7 @@ Run: python lessons/05_invariance_and_augmentation.py [--smoke] [--data-dir DIR]
 from _common import fit, lesson_setup, predict
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
@@ -24,8 +25,16 @@ from minitorch_cv import nn, optim, viz
 from minitorch_cv.data import RandomCrop, RandomHorizontalFlip, RandomRotation, mixup
 from minitorch_cv.data.geometric import resize, rotate
 
-plt = viz._figure.plt
-lesson = lesson_setup("05_invariance_and_augmentation", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("05_invariance_and_augmentation", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. Shift-equivariance, numerically
@@ -35,10 +44,11 @@ lesson = lesson_setup("05_invariance_and_augmentation", __doc__)
 # rotation-symmetric. Rescaling does not commute either.
 
 # %%
-x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "fashion-mnist", n_train=lesson.pick(6000, 128), n_valid=lesson.pick(1000, 64))
 rng = np.random.default_rng(0)
 image = np.zeros((1, 1, 40, 40), dtype=np.float32)
-image[:, :, 6:34, 6:34] = x_test[:1] - x_test[:1].min()  # a garment with a zero margin
+image[:, :, 6:34, 6:34] = x_train[:1] - x_train[:1].min()  # a garment with a zero margin
 weight = mt.tensor(rng.normal(size=(4, 1, 5, 5)).astype(np.float32))
 
 
@@ -82,7 +92,7 @@ def make_cnn():
                          nn.Linear(64, 10))
 
 
-background = float(x_test.min())  # the normalised value of a black pixel
+background = float(x_train.min())  # the normalised value of a black pixel
 geometric = [RandomCrop(28, padding=3, fill=background), RandomHorizontalFlip(),
              RandomRotation(20, fill=background)]
 
@@ -97,7 +107,6 @@ def augment_mixup(xb, yb):
     return mixup(xb, yb, alpha=0.4, num_classes=10)
 
 
-x_train, y_train, _ = lesson.load("fashion-mnist", train=True, limit=lesson.pick(6000, 128))
 epochs = lesson.n_epochs(5)
 models = {}
 for name, augment in (("no augmentation", None), ("crop + flip + rotate", augment_geometric),
@@ -105,7 +114,7 @@ for name, augment in (("no augmentation", None), ("crop + flip + rotate", augmen
     mt.manual_seed(lesson.seed)
     model = make_cnn()
     print(f"{name}:")
-    fit(model, optim.Adam(model.parameters(), lr=2e-3), (x_train, y_train), (x_test, y_test),
+    fit(model, optim.Adam(model.parameters(), lr=2e-3), (x_train, y_train), (x_valid, y_valid),
         epochs, batch_size=64, augment=augment, max_steps=lesson.pick(None, 2), seed=lesson.seed)
     models[name] = model
 
@@ -116,10 +125,14 @@ titles += ["crop+flip+rot"] * 8
 titles += [f"{soft[i].max():.2f} {classes[soft[i].argmax()]}" for i in range(8)]
 viz.plot_image_grid(list(x_train[:8]) + list(examples) + list(mixed),
                     lesson.figure("augmented_examples"), titles, cols=8,
-                    title="originals; crop + flip + rotate; MixUp (largest label weight)")
+                    title=lesson.title("originals; crop + flip + rotate; MixUp (largest "
+                                       "label weight)"))
 
 # %% [markdown]
 # ## 3. Accuracy as test images are shifted, rotated and scaled
+#
+# Training is over (each model was watched on held-out validation images); the test set is
+# opened now, once, to measure how each model's accuracy falls as its images are transformed.
 
 
 # %%
@@ -139,6 +152,7 @@ def rescale(x, factor):
                            (before, 28 - size - before)), constant_values=background)
 
 
+x_test, y_test, _ = lesson.final_test("fashion-mnist", limit=lesson.pick(2000, 64))
 sweeps = {
     "shift (pixels)": (lesson.pick([0, 1, 2, 3, 4, 6, 8], [0, 4]), shift),
     "rotation (degrees)": (lesson.pick([0, 10, 20, 30, 45, 60, 90], [0, 45]),
@@ -158,9 +172,10 @@ for ax, (label, (values, transform)) in zip(axes, sweeps.items()):
     ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-fig.suptitle("how accuracy falls under transformations the model was (not) trained on")
+fig.suptitle(lesson.title("how test accuracy falls under transformations the model was "
+                          "(not) trained on"))
 fig.tight_layout()
-viz._figure.save(fig, lesson.figure("robustness_curves"))
+viz.save_figure(fig, lesson.figure("robustness_curves"))
 
 # %%
 lesson.finish()

@@ -15,7 +15,7 @@ Full MNIST result: python lessons/10_lenet.py --data-dir DIR --epochs 8 --forms 
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import count_parameters, curves, fit, lesson_setup, predict
+from _common import count_parameters, curves, fit, lesson_setup, overfit_one_batch, predict
 
 # isort: split
 import numpy as np
@@ -24,7 +24,16 @@ import minitorch_cv as mt
 from minitorch_cv import models, optim, viz
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("10_lenet", __doc__, extra_options=lambda parser: parser.add_argument(
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("10_lenet", __doc__, smoke=SMOKE, epochs=EPOCHS, seed=SEED,
+                      extra_options=lambda parser: parser.add_argument(
     "--forms", default="1998,modern", help="which forms to train: 1998, modern or both"))
 forms = lesson.options.forms.split(",")
 
@@ -52,21 +61,36 @@ assert n_params == count_parameters(lenet_1998) == 61_706
 # %% [markdown]
 # ## 2. Data
 #
-# MNIST (60,000 train / 10,000 test digits) from --data-dir; the first 5,000 training images
-# are held out for validation. Pixels are normalised to mean 0, std 1.
+# MNIST (60,000 train / 10,000 test digits) from --data-dir; 5,000 training images are held
+# out for validation (watching training, choosing the schedule); the test set is opened once,
+# after training. Pixels are normalised to mean 0, std 1.
 
 # %%
-x_train, y_train, classes = lesson.load("mnist", train=True, limit=lesson.pick(None, 256))
-x_test, y_test, _ = lesson.load("mnist", train=False, limit=lesson.pick(None, 128))
-n_valid = lesson.pick(min(5000, len(x_train) // 10), 64)
-x_valid, y_valid = x_train[:n_valid], y_train[:n_valid]
-x_train, y_train = x_train[n_valid:], y_train[n_valid:]
-print(f"train {len(x_train):,}, valid {len(x_valid):,}, test {len(x_test):,} images")
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "mnist", n_train=lesson.pick(None, 256), n_valid=lesson.pick(5000, 64))
+print(f"train {len(x_train):,}, valid {len(x_valid):,} images (the test set stays sealed until "
+      "section 4)")
 
 
 def pad32(x):
     return np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=x.min())
 
+
+# %% [markdown]
+# ## 2b. Sanity check before training: overfit one small batch
+#
+# Before a long run, check that the model *can* learn: on a single batch of 32 images, a
+# working model, loss and optimiser drive the training loss close to zero within a few dozen
+# steps (cs231n, Karpathy's "Recipe for training neural networks"). If it cannot, there is a
+# bug (labels shuffled apart from images, a wrong loss, a detached graph, a learning rate far
+# off), and hours of training would only hide it. A fresh copy is used, so that the real run
+# below starts from its own initialisation.
+
+# %%
+mt.manual_seed(lesson.seed)
+probe_losses = overfit_one_batch(models.get("lenet5"), x_train[:32], y_train[:32],
+                                 steps=lesson.pick(100, 40), lr=1e-2)
+assert probe_losses[-1] < 0.25 * probe_losses[0], "LeNet cannot overfit one batch: a bug?"
 
 # %% [markdown]
 # ## 3. Training: SGD for 1998, Adam with a one-cycle schedule for modern
@@ -98,9 +122,10 @@ if "modern" in forms:
                               seed=lesson.seed, name="modern ")
 
 # %% [markdown]
-# ## 4. Test accuracy
+# ## 4. Test accuracy: the test set, opened once
 
 # %%
+x_test, y_test, _ = lesson.final_test("mnist", limit=lesson.pick(None, 128))
 results = {}
 for name, model, x in (("1998", lenet_1998, pad32(x_test)), ("modern", lenet_modern, x_test)):
     if name not in histories:
@@ -110,7 +135,8 @@ for name, model, x in (("1998", lenet_1998, pad32(x_test)), ("modern", lenet_mod
     print(f"{name:6s} LeNet-5: test accuracy {results[name][1]:.4f} "
           f"(error {1 - results[name][1]:.2%}) after {epochs} epochs, "
           f"{sum(histories[name]['seconds']):.0f} s of training")
-print("LeCun et al. 1998 report 0.95% test error for LeNet-5 (99.05% accuracy).")
+print("LeCun et al. 1998 report 0.95% test error for LeNet-5 (99.05% accuracy)"
+      + (" (a smoke run trains two steps: not comparable)." if lesson.smoke else "."))
 
 comparison = {}
 for name, history in histories.items():

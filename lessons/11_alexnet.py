@@ -17,14 +17,23 @@ Run: python lessons/11_alexnet.py [--smoke] [--data-dir DIR] [--epochs N] [--out
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, nn, viz
 from minitorch_cv.summary import summary
 
-plt = viz._figure.plt
-lesson = lesson_setup("11_alexnet", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("11_alexnet", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. ReLU against tanh: the gradient does not vanish for active units
@@ -50,7 +59,7 @@ ax.set_ylabel("local gradient")
 ax.legend()
 ax.grid(alpha=0.3)
 ax.set_title("tanh saturates: its gradient vanishes for |z| > 2; ReLU's is 1 for z > 0")
-viz._figure.save(fig, lesson.figure("relu_vs_tanh_gradient"))
+viz.save_figure(fig, lesson.figure("relu_vs_tanh_gradient"))
 
 # %% [markdown]
 # ## 2. The ImageNet network: shapes and parameters
@@ -67,8 +76,7 @@ if not lesson.smoke:
     print(f"dense layers: {dense:,} of {count_parameters(alexnet):,} parameters "
           f"({dense / count_parameters(alexnet):.0%})")
 print("parameter counts against torchvision (the paper: 60 million):")
-paper_check(lesson.pick({"alexnet": 61_100_840},
-                        {"alexnet_small": count_parameters(models.get("alexnet_small"))}))
+paper_check(lesson, {"alexnet": 61_100_840})
 
 # %% [markdown]
 # ## 3. Dropout: random units off in training, identity in eval
@@ -87,10 +95,11 @@ print(f"eval: output equals input: {bool((dropout(ones).numpy() == 1).all())}")
 
 # %%
 print(summary(models.get("alexnet_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "alexnet_small", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "alexnet_small", epochs_full=10,
                                                n_train_full=6000)
 viz.plot_training_curves(curves(history), lesson.figure("alexnet_small_training"),
-                         title=f"AlexNet (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+                         title=lesson.title(f"AlexNet (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
 
 # %%
 lesson.finish()

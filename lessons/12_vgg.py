@@ -14,11 +14,22 @@ Run: python lessons/12_vgg.py [--smoke] [--data-dir DIR] [--epochs N] [--out DIR
 # %%
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
 
+# isort: split
+import matplotlib.pyplot as plt
+
 from minitorch_cv import models, nn, viz
 from minitorch_cv.summary import summary
 
-plt = viz._figure.plt
-lesson = lesson_setup("12_vgg", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("12_vgg", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. Why 3x3: receptive field and parameters of a stack
@@ -63,20 +74,21 @@ if vgg16 is not None:
     ax.set_ylabel("parameters (millions)")
     ax.set_title("VGG-16 parameters per layer: fc6 alone holds 103M of 138M")
     ax.tick_params(axis="x", rotation=60)
-    viz._figure.save(fig, lesson.figure("vgg16_parameters_per_layer"))
+    viz.save_figure(fig, lesson.figure("vgg16_parameters_per_layer"))
 print("parameter counts against the paper / torchvision:")
-paper_check(lesson.pick({"vgg11": 132_863_336, "vgg16": 138_357_544, "vgg19": 143_667_240},
-                        {"vgg11_small": count_parameters(models.get("vgg11_small"))}))
+paper_check(lesson, {"vgg11": 132_863_336, "vgg16": 138_357_544,
+                     "vgg19": 143_667_240})
 
 # %% [markdown]
 # ## 3. The small VGG-11 on Fashion-MNIST
 
 # %%
 print(summary(models.get("vgg11_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "vgg11_small", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "vgg11_small", epochs_full=10,
                                                n_train_full=6000)
 viz.plot_training_curves(curves(history), lesson.figure("vgg11_small_training"),
-                         title=f"VGG-11 (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+                         title=lesson.title(f"VGG-11 (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
 viz.plot_filters(model.features[0], lesson.figure("vgg11_small_conv1_filters"),
                  title="VGG-11 (small): first-layer 3x3 filters")
 

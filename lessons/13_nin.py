@@ -16,6 +16,7 @@ Run: python lessons/13_nin.py [--smoke] [--data-dir DIR] [--epochs N] [--out DIR
 from _common import count_parameters, curves, lesson_setup, train_small_variant
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
@@ -23,7 +24,16 @@ from minitorch_cv import models, nn, viz
 from minitorch_cv.models import nin_block
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("13_nin", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("13_nin", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. An mlpconv block: the 1x1 convolutions are a per-pixel MLP
@@ -60,19 +70,37 @@ print(f"NiN's last conv gives {final.out_channels} channels, one per class; glob
 
 # %%
 print(summary(models.get("nin_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "nin_small", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "nin_small", epochs_full=10,
                                                n_train_full=6000)
 viz.plot_training_curves(curves(history), lesson.figure("nin_small_training"),
-                         title=f"NiN (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
-x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(100, 8))
+                         title=lesson.title(f"NiN (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
+x_test, y_test, classes = lesson.final_test("fashion-mnist", limit=lesson.pick(100, 8))
 layer_name, _ = viz.find_feature_layer(model, mt.tensor(x_test[:1]))
 maps = viz.feature_maps(model, layer_name, mt.tensor(x_test[:1]))[0]
 print(f"the last feature maps ({layer_name}): {maps.shape[0]} maps of {maps.shape[1]}x"
       f"{maps.shape[2]}, one per class; the largest mean is class "
       f"{classes[int(maps.mean(axis=(1, 2)).argmax())]} (true: {classes[y_test[0]]})")
-viz.plot_feature_maps(model, layer_name, mt.tensor(x_test[:1]),
-                      lesson.figure("nin_class_maps"), max_maps=10,
-                      title="NiN: the last block's 10 maps, one per class (ch i = class i)")
+# the maps are tiny (a few pixels): upsample each to the image and lay it over the garment,
+# as CAM does, with one colour scale for all ten so that they can be compared
+image = x_test[0, 0]
+upsampled = [viz.upsample(m, image.shape) for m in maps]
+low, high = min(u.min() for u in upsampled), max(u.max() for u in upsampled)
+means = maps.mean(axis=(1, 2))
+fig, axes = plt.subplots(2, 6, figsize=(13, 4.8))
+axes[0, 0].imshow(image, cmap="gray")
+axes[0, 0].set_title(f"input: {classes[y_test[0]]}", fontsize=9)
+for index, ax in enumerate(axes.ravel()[1:11]):
+    ax.imshow(image, cmap="gray")
+    overlay = ax.imshow(upsampled[index], cmap="jet", alpha=0.5, vmin=low, vmax=high)
+    ax.set_title(f"{classes[index]}\nmean {means[index]:.2f}", fontsize=8,
+                 fontweight="bold" if index == int(means.argmax()) else "normal")
+for ax in axes.ravel():
+    ax.axis("off")
+fig.colorbar(overlay, ax=axes.ravel().tolist(), fraction=0.02)
+fig.suptitle(lesson.title(f"NiN: the last block's 10 maps ({maps.shape[1]}x{maps.shape[2]}, "
+                          "upsampled), one per class; their means are the logits"))
+viz.save_figure(fig, lesson.figure("nin_class_maps"))
 
 # %%
 lesson.finish()

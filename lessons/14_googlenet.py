@@ -17,6 +17,7 @@ Run: python lessons/14_googlenet.py [--smoke] [--data-dir DIR] [--epochs N] [--o
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
@@ -24,8 +25,16 @@ from minitorch_cv import models, nn, viz
 from minitorch_cv.models import Inception
 from minitorch_cv.summary import summary
 
-plt = viz._figure.plt
-lesson = lesson_setup("14_googlenet", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("14_googlenet", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. The cost of a 5x5 convolution, with and without a 1x1 bottleneck
@@ -59,7 +68,7 @@ for i, value in enumerate([direct, reduce + after]):
 ax.set_xlim(0, direct / 1e6 * 1.25)
 ax.set_xlabel("multiplications (millions)")
 ax.set_title("28x28x192 -> 28x28x32: the 1x1 bottleneck cuts the cost ~10x")
-viz._figure.save(fig, lesson.figure("bottleneck_cost"))
+viz.save_figure(fig, lesson.figure("bottleneck_cost"))
 
 # %% [markdown]
 # ## 2. One Inception block (3a): four branches, concatenated
@@ -85,13 +94,13 @@ assert np.allclose(out.numpy()[:, :64], branches[0].numpy())
 
 # %%
 print("parameter counts against torchvision's GoogLeNet (no auxiliary heads):")
-paper_check(lesson.pick({"googlenet": 6_624_904},
-                        {"googlenet_small": count_parameters(models.get("googlenet_small"))}))
+paper_check(lesson, {"googlenet": 6_624_904})
 print(summary(models.get("googlenet_small"), (1, 1, 28, 28)))
-model, history, accuracy = train_small_variant(lesson, "googlenet_small", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "googlenet_small", epochs_full=10,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("googlenet_small_training"),
-                         title=f"GoogLeNet (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+                         title=lesson.title(f"GoogLeNet (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
 
 # %%
 lesson.finish()

@@ -15,16 +15,26 @@ Run: python lessons/15_resnet.py [--smoke] [--data-dir DIR] [--epochs N] [--out 
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import count_parameters, fit, lesson_setup
+from _common import count_parameters, evaluate, fit, lesson_setup
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 from minitorch_cv import models, nn, optim, viz
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("15_resnet", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("15_resnet", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. One block, two wirings
@@ -72,88 +82,173 @@ def make_net(blocks_per_stage, residual, widths=(8, 16, 32), num_classes=10):
 
 
 # %% [markdown]
-# ## 2. The degradation experiment
+# ## 2. The degradation experiment, over three seeds
 #
 # Four networks: plain and residual, each shallow (n = 1: 8 layers) and deep (n = 5:
 # 32 layers). Same data, same optimiser (SGD with momentum, lr 0.05), same number of steps.
-# The question is about *optimisation*, so we watch the training loss.
+# The question is about *optimisation*, so we compare the training loss; one seed can tip a
+# small gap either way, so each network is trained with three seeds and the gap "deep minus
+# shallow final training loss" is given as mean +- spread. Validation images (held out of the
+# training file) are watched during training; the test set is opened once, at the end.
+#
+# For the first seed we also record, after every epoch, two statistics per block on a fixed
+# probe batch: the standard deviation of the block's output (are activations exploding or
+# dying?) and the norm of the gradient of its first conv's weight (does the signal reach the
+# early layers?). Watching these per layer during training is the first diagnostic when a
+# deep net trains badly.
 
 # %%
-x_train, y_train, classes = lesson.load("fashion-mnist", train=True,
-                                        limit=lesson.pick(4000, 128))
-x_test, y_test, _ = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "fashion-mnist", n_train=lesson.pick(4000, 128), n_valid=lesson.pick(1000, 64))
 epochs = lesson.n_epochs(6)
 max_steps = lesson.pick(None, 1)
 shallow_n, deep_n = lesson.pick((1, 5), (1, 2))
-results = {}
-for residual in (False, True):
-    for n in (shallow_n, deep_n):
-        name = f"{'residual' if residual else 'plain'}-{6 * n + 2}"
-        mt.manual_seed(lesson.seed)
-        model = make_net(n, residual)
-        optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
-        print(f"{name}: {count_parameters(model):,} parameters")
-        history = fit(model, optimizer, (x_train, y_train), (x_test, y_test), epochs,
-                      batch_size=64, max_steps=max_steps, seed=lesson.seed, name=f"{name} ")
-        results[name] = history
+seeds = [lesson.seed + k for k in range(3)]
+probe_x, probe_y = mt.tensor(x_train[:64]), mt.tensor(y_train[:64])
 
-print(f"\n{'network':14s} {'final train loss':>17} {'train acc':>10} {'test acc':>9}")
+
+def block_statistics(model):
+    """Per block: the std of its output, and the gradient norm of its first conv's weight, on
+    the probe batch, in training mode (the weights, batch-norm statistics and mode are left as
+    they were)."""
+    blocks = [m for m in model if isinstance(m, Block)]
+    saved = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    outputs = []
+    handles = [b.register_forward_hook(
+        lambda _m, _i, out: outputs.append(float(out.detach().numpy().std()))) for b in blocks]
+    was_training = model.training
+    model.train()
+    model.zero_grad()
+    nn.CrossEntropyLoss()(model(probe_x), probe_y).backward()
+    grads = [float(np.sqrt((b.conv1.weight.grad.numpy() ** 2).sum())) for b in blocks]
+    model.zero_grad()
+    model.load_state_dict({k: mt.tensor(v) for k, v in saved.items()})
+    model.train(was_training)
+    for handle in handles:
+        handle.remove()
+    return np.array(outputs), np.array(grads)
+
+
+results = {}            # name -> history of the first seed
+final_train_loss = {}   # name -> final training loss per seed
+statistics = {}         # name -> (activation std, gradient norm), each (epochs + 1, blocks)
+for seed in seeds:
+    for residual in (False, True):
+        for n in (shallow_n, deep_n):
+            name = f"{'residual' if residual else 'plain'}-{6 * n + 2}"
+            mt.manual_seed(seed)
+            model = make_net(n, residual)
+            optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+            if seed == lesson.seed:
+                print(f"{name}: {count_parameters(model):,} parameters")
+            if seed == lesson.seed and n == deep_n:
+                # one epoch at a time, to read the per-block statistics in between
+                stats = [block_statistics(model)]
+                history = {}
+                for epoch in range(epochs):
+                    one = fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), 1,
+                              batch_size=64, max_steps=max_steps, seed=seed + 1000 * epoch,
+                              name=f"{name} epoch {epoch + 1}: ")
+                    for key, values in one.items():
+                        history.setdefault(key, []).extend(values)
+                    stats.append(block_statistics(model))
+                statistics[name] = tuple(np.array(s) for s in zip(*stats))
+            else:
+                history = fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), epochs,
+                              batch_size=64, max_steps=max_steps, seed=seed,
+                              verbose=seed == lesson.seed, name=f"{name} ")
+            if seed == lesson.seed:
+                results[name] = history | {"model": model}
+            final_train_loss.setdefault(name, []).append(history["train_loss"][-1])
+
+print(f"\n{'network':14s} {'final train loss':>17} {'train acc':>10} {'valid acc':>10} "
+      f"(seed {lesson.seed})")
 for name, history in results.items():
     print(f"{name:14s} {history['train_loss'][-1]:17.4f} {history['train_accuracy'][-1]:10.4f} "
-          f"{history['valid_accuracy'][-1]:9.4f}")
-plain_shallow, plain_deep = (results[f"plain-{6 * n + 2}"] for n in (shallow_n, deep_n))
-res_shallow, res_deep = (results[f"residual-{6 * n + 2}"] for n in (shallow_n, deep_n))
-gap_plain = plain_deep["train_loss"][-1] - plain_shallow["train_loss"][-1]
-gap_residual = res_deep["train_loss"][-1] - res_shallow["train_loss"][-1]
-print(f"\ndeep minus shallow final training loss: plain {gap_plain:+.4f}, "
-      f"residual {gap_residual:+.4f}")
-if gap_plain > 0 and gap_residual < gap_plain:
-    print(f"degradation: the deeper plain net fits its own training data worse than the "
-          f"shallow one; with skip connections the gap is {gap_plain / max(gap_residual, 1e-9):.1f}"
-          "x smaller" + (" (here: gone)." if gap_residual <= 0 else "."))
+          f"{history['valid_accuracy'][-1]:10.4f}")
+deep, shallow = 6 * deep_n + 2, 6 * shallow_n + 2
+gaps = {kind: np.subtract(final_train_loss[f"{kind}-{deep}"],
+                          final_train_loss[f"{kind}-{shallow}"]) for kind in ("plain", "residual")}
+print(f"\ndeep ({deep} layers) minus shallow ({shallow}) final training loss, seeds {seeds}:")
+for kind, gap in gaps.items():
+    worse = int((gap > 0).sum())
+    print(f"  {kind:8s} {gap.mean():+.4f} +- {gap.std(ddof=1):.4f} (per seed: "
+          f"{' '.join(f'{g:+.4f}' for g in gap)}); the deep net fits worse on {worse} of "
+          f"{len(gap)} seeds")
+degradation = gaps["plain"].mean() > 0 and (gaps["plain"] > 0).all()
+helped = (gaps["residual"] < gaps["plain"]).all()
+if lesson.smoke:
+    print("  -> (smoke run: a step or two of training; these gaps are noise, not a result)")
+elif degradation and helped:
+    print("  -> degradation on every seed: the deeper plain net fits its own training data "
+          "worse than the shallow one, and with skip connections the gap is smaller on every "
+          f"seed ({gaps['residual'].mean():+.4f} against {gaps['plain'].mean():+.4f}).")
 else:
-    print("no degradation gap in this run (try more --epochs or the full data): at this scale "
-          "the effect depends on the run.")
+    print(f"  -> these runs do not show the effect on every seed (plain gap worse on "
+          f"{int((gaps['plain'] > 0).sum())} of {len(seeds)}, residual gap below plain on "
+          f"{int((gaps['residual'] < gaps['plain']).sum())} of {len(seeds)}): at this scale the "
+          "effect depends on the run; more --epochs make it clearer.")
 
 viz.plot_curve_comparison({k: v["train_loss"] for k, v in results.items()},
                           lesson.figure("degradation_train_loss"), ylabel="training loss",
-                          title="plain vs residual, shallow vs deep: training loss per epoch")
+                          title=lesson.title(f"plain vs residual, shallow vs deep: training "
+                                             f"loss (seed {lesson.seed})"))
 viz.plot_curve_comparison({k: v["valid_accuracy"] for k, v in results.items()},
-                          lesson.figure("degradation_test_accuracy"), ylabel="test accuracy",
-                          title="plain vs residual, shallow vs deep: test accuracy per epoch")
+                          lesson.figure("degradation_valid_accuracy"),
+                          ylabel="validation accuracy",
+                          title=lesson.title("plain vs residual, shallow vs deep: validation "
+                                             "accuracy"))
+fig, axes = plt.subplots(2, 2, figsize=(11, 6.4), sharex=True)
+for column, (name, (activation_std, grad_norm)) in enumerate(statistics.items()):
+    for row, (values, label) in enumerate(((activation_std, "output std"),
+                                           (grad_norm, "|dL/dW| of conv1"))):
+        ax = axes[row, column]
+        both = np.log10(np.concatenate([s[row].ravel() for s in statistics.values()]) + 1e-12)
+        image = ax.imshow(np.log10(values.T + 1e-12), aspect="auto", cmap="magma",
+                          origin="lower", vmin=both.min(), vmax=both.max())  # one scale a row
+        ax.set_title(f"{name}: log10 {label}", fontsize=10)
+        ax.set_ylabel("block (1 = input side)")
+        ax.set_yticks(range(values.shape[1]), [str(b + 1) for b in range(values.shape[1])])
+        fig.colorbar(image, ax=ax)
+for ax in axes[1]:
+    ax.set_xlabel("epoch (0 = initialisation)")
+    ax.set_xticks(range(epochs + 1))
+fig.suptitle(lesson.title("per-block statistics during training, on a fixed probe batch"))
+fig.tight_layout()
+viz.save_figure(fig, lesson.figure("block_statistics_during_training"))
 
 # %% [markdown]
-# ## 3. Is it vanishing gradients? No: batch norm keeps them alive in both nets
+# ## 3. Is it vanishing gradients? No, but the plain net's gradients are not even either
 #
 # The gradient of the loss with respect to each block's first conv, in the deep plain and
-# residual nets at initialisation. He et al. checked the same: with batch norm the plain
-# net's gradients do not vanish, so its higher training error is an optimisation difficulty
-# (a stack of non-linear layers finds it hard to approximate an identity), which the
-# shortcut removes by making the identity the default.
+# residual nets at initialisation (epoch 0 of the statistics above). With batch norm the
+# plain net's gradient does not vanish toward the input; the numbers below say how much it
+# changes from the output side to the input side. He et al. concluded the same: the plain
+# net's higher training error is an optimisation difficulty (a stack of non-linear layers
+# finds it hard to approximate an identity), not a signal that fails to arrive. The shortcut
+# makes the identity the default, and its gradients stay much more even across blocks.
 
 # %%
-mt.manual_seed(lesson.seed)
-probe_x, probe_y = mt.tensor(x_train[:64]), mt.tensor(y_train[:64])
-norms = {}
-for residual in (False, True):
-    model = make_net(deep_n, residual)
-    loss = nn.CrossEntropyLoss()(model(probe_x), probe_y)
-    loss.backward()
-    grads = [float(np.sqrt((block.conv1.weight.grad.numpy() ** 2).sum()))
-             for block in model if isinstance(block, Block)]
-    norms["residual" if residual else "plain"] = grads
-    print(f"{'residual' if residual else 'plain':8s} at init: |dL/dW| of each block's first conv "
-          f"(input side first): {' '.join(f'{g:.3f}' for g in grads)}")
-fig, ax = viz._figure.plt.subplots(figsize=(6.4, 3.6))
+norms = {name.split("-")[0]: grads[0] for name, (_, grads) in statistics.items()}
+ratios = {}
 for name, grads in norms.items():
-    ax.plot(range(1, len(grads) + 1), grads, marker="o", label=name)
+    ratios[name] = grads[0] / grads[-1]
+    direction = "grows" if ratios[name] > 1 else "shrinks"
+    factor = max(ratios[name], 1 / ratios[name])
+    print(f"{name:8s} at init: |dL/dW| of each block's first conv (input side first): "
+          f"{' '.join(f'{g:.3f}' for g in grads)}; toward the input it {direction} "
+          f"{factor:.1f}x")
+fig, ax = plt.subplots(figsize=(6.4, 3.6))
+for name, grads in norms.items():
+    ax.plot(range(1, len(grads) + 1), grads, marker="o",
+            label=f"{name} (first / last block: {ratios[name]:.1f}x)")
 ax.set_yscale("log")
 ax.set_xlabel("block (1 = nearest the input)")
 ax.set_ylabel("gradient norm of conv1 weight")
-ax.set_title(f"{6 * deep_n + 2}-layer nets at initialisation: no vanishing gradient in either")
+ax.set_title(lesson.title(f"{deep}-layer nets at initialisation: gradient norm per block"))
 ax.legend()
 ax.grid(alpha=0.3)
-viz._figure.save(fig, lesson.figure("gradient_norm_per_block"))
+viz.save_figure(fig, lesson.figure("gradient_norm_per_block"))
 
 # %% [markdown]
 # ## 4. The library's ResNets against the paper
@@ -169,6 +264,16 @@ for name, paper in lesson.pick(checks, checks[1:2]):  # smoke: skip building the
     assert count_parameters(model) == paper
 print()
 print(summary(models.get("resnet20"), (1, 3, 32, 32)))
+
+# %% [markdown]
+# ## 5. The test set, once
+#
+# All four networks of the first seed, on the test set, after every choice was made.
+
+# %%
+x_test, y_test, _ = lesson.final_test("fashion-mnist", limit=lesson.pick(None, 64))
+for name, history in results.items():
+    print(f"{name:14s} test accuracy {evaluate(history['model'], x_test, y_test)[1]:.4f}")
 
 # %%
 lesson.finish()

@@ -17,14 +17,23 @@ Run: python lessons/16_senet.py [--smoke] [--data-dir DIR] [--epochs N] [--out D
 from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
-from minitorch_cv import models, viz
+from minitorch_cv import viz
 from minitorch_cv.models import SEBlock
 
-plt = viz._figure.plt
-lesson = lesson_setup("16_senet", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("16_senet", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. One SE block by hand: squeeze, excite, scale
@@ -51,8 +60,7 @@ print(f"SE block on 64 channels: {count_parameters(block):,} parameters "
 
 # %%
 print("parameter counts against the papers / torchvision:")
-paper_check(lesson.pick({"resnet50": 25_557_032, "se_resnet50": 28_088_024},
-                        {"se_resnet_cifar": count_parameters(models.get("se_resnet_cifar"))}))
+paper_check(lesson, {"resnet50": 25_557_032, "se_resnet50": 28_088_024})
 if not lesson.smoke:
     extra = 28_088_024 / 25_557_032 - 1
     print(f"SE adds {extra:.1%} parameters to ResNet-50")
@@ -61,15 +69,16 @@ if not lesson.smoke:
 # ## 3. The small SE-ResNet on Fashion-MNIST, and its gates per class
 
 # %%
-model, history, accuracy = train_small_variant(lesson, "se_resnet_cifar", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "se_resnet_cifar", epochs_full=6,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("se_resnet_small_training"),
-                         title=f"SE-ResNet (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+                         title=lesson.title(f"SE-ResNet (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
 se_blocks = [(n, m) for n, m in model.named_modules() if isinstance(m, SEBlock)]
 name, last_se = se_blocks[-1]
 gates = {}
 last_se.gate.register_forward_hook(lambda _m, _i, output: gates.update(value=output))
-x_test, y_test, classes = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
+x_test, y_test, classes = lesson.final_test("fashion-mnist", limit=lesson.pick(1000, 64))
 x_test = np.pad(x_test, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=x_test.min())
 model.eval()
 per_class = []
@@ -86,15 +95,21 @@ spread = np.nanstd(per_class, axis=0).mean()
 print(f"gates of the last SE block ({name}): {per_class.shape[1]} channels; mean spread across "
       f"classes {spread:.3f} (0 would mean the gates ignore the image)")
 deviation = per_class - np.nanmean(per_class, axis=0)  # what is specific to each class
+# sort the channels: grouped by the class that opens them most, strongest first, so that
+# class-specific channels form blocks instead of a barcode
+favourite = np.nanargmax(np.nan_to_num(deviation, nan=-np.inf), axis=0)
+strength = np.nanmax(deviation, axis=0)
+order = np.lexsort((-strength, favourite))
 limit = float(np.nanmax(np.abs(deviation))) or 1.0
 fig, ax = plt.subplots(figsize=(10, 4))
-image = ax.imshow(deviation, aspect="auto", cmap="bwr", vmin=-limit, vmax=limit)
+image = ax.imshow(deviation[:, order], aspect="auto", cmap="bwr", vmin=-limit, vmax=limit,
+                  interpolation="nearest")
 ax.set_yticks(range(10), classes)
-ax.set_xlabel("channel")
-ax.set_title(f"SE gate per class minus the channel's mean over classes ({name}; gates "
-             f"average {np.nanmean(per_class):.2f})")
+ax.set_xlabel("channel, sorted by the class whose images open its gate most")
+ax.set_title(lesson.title(f"SE gate per class minus the channel's mean over classes ({name}; "
+                          f"gates average {np.nanmean(per_class):.2f})"), fontsize=10)
 fig.colorbar(image, ax=ax, label="gate - channel mean")
-viz._figure.save(fig, lesson.figure("se_gates_per_class"))
+viz.save_figure(fig, lesson.figure("se_gates_per_class"))
 
 # %%
 lesson.finish()

@@ -13,17 +13,26 @@ Run: python lessons/18_resnext.py [--smoke] [--data-dir DIR] [--epochs N] [--out
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import count_parameters, curves, lesson_setup, paper_check, train_small_variant
+from _common import curves, lesson_setup, paper_check, train_small_variant
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
-from minitorch_cv import models, nn, viz
+from minitorch_cv import nn, viz
 
-plt = viz._figure.plt
-lesson = lesson_setup("18_resnext", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("18_resnext", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. A grouped convolution is several small convolutions side by side
@@ -49,28 +58,49 @@ assert np.allclose(np.concatenate(parts, axis=1), together, atol=1e-5)
 
 # %%
 print(f"{'groups':>7} {'width':>6} {'3x3 conv weights':>17}")
-widths = {}
 for g in (1, 2, 4, 8, 32):
     width = 64 if g == 1 else 4 * g  # 32x4d: 32 groups of 4 channels = 128
-    widths[g] = width * (width // g) * 9
-    print(f"{g:>7} {width:>6} {widths[g]:>17,}")
-paper_check(lesson.pick({"resnet50": 25_557_032, "resnext50_32x4d": 25_028_904},
-                        {"resnext_cifar": count_parameters(models.get("resnext_cifar"))}))
-fig, ax = plt.subplots(figsize=(6.4, 3.4))
-ax.bar([str(g) for g in widths], [widths[g] for g in widths], color="tab:purple")
-ax.set_xlabel("groups (cardinality)")
-ax.set_ylabel("3x3 conv weights")
-ax.set_title("a 3x3 conv of width 4g in g groups: width grows, weights stay small")
-viz._figure.save(fig, lesson.figure("grouped_conv_weights"))
+    print(f"{g:>7} {width:>6} {width * (width // g) * 9:>17,}")
+paper_check(lesson, {"resnet50": 25_557_032, "resnext50_32x4d": 25_028_904})
+
+# the whole bottleneck of the first stage (256 channels in and out), built from real layers:
+# the 1x1 convolutions that reduce and restore the width hold most of the weights
+blocks = {"ResNet-50\n(width 64)": (64, 1), "ResNeXt-50 32x4d\n(width 128, 32 groups)": (128, 32)}
+parts = {}
+for label, (width, g) in blocks.items():
+    layers = {"1x1 reduce 256 -> width": nn.Conv2d(256, width, 1, bias=False),
+              "3x3 (grouped)": nn.Conv2d(width, width, 3, padding=1, groups=g, bias=False),
+              "1x1 restore width -> 256": nn.Conv2d(width, 256, 1, bias=False)}
+    parts[label] = {name: sum(p.numel() for p in layer.parameters())
+                    for name, layer in layers.items()}
+    print(f"{label.replace(chr(10), ' '):42s} " + ", ".join(
+        f"{name}: {n:,}" for name, n in parts[label].items())
+          + f"; total {sum(parts[label].values()):,}")
+totals = [sum(v.values()) for v in parts.values()]
+fig, ax = plt.subplots(figsize=(7.2, 4.0))
+bottom = np.zeros(len(parts))
+for name, colour in zip(next(iter(parts.values())), ("tab:blue", "tab:purple", "tab:green")):
+    values = np.array([v[name] for v in parts.values()])
+    ax.bar(list(parts), values, bottom=bottom, color=colour, label=name, width=0.5)
+    for i, value in enumerate(values):
+        ax.text(i, bottom[i] + value / 2, f"{value:,}", ha="center", va="center",
+                color="white", fontsize=9)
+    bottom += values
+ax.set_ylabel("weights in one bottleneck block")
+ax.legend(fontsize=8, loc="lower right")
+ax.set_title(lesson.title(f"same budget ({totals[0]:,} vs {totals[1]:,} weights), twice the "
+                          "width: 32 groups keep the 3x3 small"), fontsize=10)
+viz.save_figure(fig, lesson.figure("bottleneck_budget"))
 
 # %% [markdown]
 # ## 3. The small ResNeXt on Fashion-MNIST
 
 # %%
-model, history, accuracy = train_small_variant(lesson, "resnext_cifar", epochs_full=2,
+model, history, accuracy = train_small_variant(lesson, "resnext_cifar", epochs_full=6,
                                                n_train_full=4000)
 viz.plot_training_curves(curves(history), lesson.figure("resnext_small_training"),
-                         title=f"ResNeXt (small) on Fashion-MNIST: test accuracy {accuracy:.1%}")
+                         title=lesson.title(f"ResNeXt (small) on Fashion-MNIST: "
+                                            f"test accuracy {accuracy:.1%}"))
 
 # %%
 lesson.finish()

@@ -22,7 +22,16 @@ import numpy as np
 import minitorch_cv as mt
 from minitorch_cv import nn, optim, viz
 
-lesson = lesson_setup("20_visualising_cnns", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("20_visualising_cnns", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. A small CNN with a global-average-pool head, trained on Fashion-MNIST
@@ -35,25 +44,28 @@ def stage(in_channels, out_channels, pool):
     return nn.Sequential(*(layers + [nn.MaxPool2d(2)] if pool else layers))
 
 
-model = nn.Sequential()
-model.add_module("stage1", stage(1, 16, pool=True))    # 28 -> 14
-model.add_module("stage2", stage(16, 32, pool=True))   # 14 -> 7
-model.add_module("stage3", stage(32, 64, pool=False))  # 7x7 feature maps for CAM
-model.add_module("pool", nn.AdaptiveAvgPool2d(1))
-model.add_module("flatten", nn.Flatten())
-model.add_module("fc", nn.Linear(64, 10))
+def make_model():
+    model = nn.Sequential()
+    model.add_module("stage1", stage(1, 16, pool=True))    # 28 -> 14
+    model.add_module("stage2", stage(16, 32, pool=True))   # 14 -> 7
+    model.add_module("stage3", stage(32, 64, pool=False))  # 7x7 feature maps for CAM
+    model.add_module("pool", nn.AdaptiveAvgPool2d(1))
+    model.add_module("flatten", nn.Flatten())
+    model.add_module("fc", nn.Linear(64, 10))
+    return model
 
-x_train, y_train, classes = lesson.load("fashion-mnist", train=True, limit=lesson.pick(10000, 128))
-x_test, y_test, _ = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
-epochs = lesson.n_epochs(4)
+
+model = make_model()
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "fashion-mnist", n_train=lesson.pick(10000, 128), n_valid=lesson.pick(1000, 64))
+epochs = lesson.n_epochs(6)
 optimizer = optim.Adam(model.parameters(), lr=2e-3)
-history = fit(model, optimizer, (x_train, y_train), (x_test, y_test), epochs, batch_size=64,
+history = fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), epochs, batch_size=64,
               max_steps=lesson.pick(None, 2), seed=lesson.seed)
-logits = predict(model, x_test)
-accuracy = float((logits.argmax(axis=1) == y_test).mean())
-print(f"test accuracy {accuracy:.4f}")
+print(f"validation accuracy {history['valid_accuracy'][-1]:.4f} (held-out training images; the "
+      "test set is opened in section 5)")
 viz.plot_training_curves(curves(history), lesson.figure("training_curves"),
-                         title="the CNN we are about to look inside")
+                         title=lesson.title("the CNN we are about to look inside"))
 
 # %% [markdown]
 # ## 2. Filters of the first layer
@@ -75,14 +87,14 @@ print("first-layer filters: mean |weight| per filter",
 # and removes the hook.
 
 # %%
-sample = int(np.flatnonzero(y_test == 9)[0]) if (y_test == 9).any() else 0  # an ankle boot
-x_sample = mt.tensor(x_test[sample:sample + 1])
+sample = int(np.flatnonzero(y_valid == 9)[0]) if (y_valid == 9).any() else 0  # an ankle boot
+x_sample = mt.tensor(x_valid[sample:sample + 1])
 for name in ("stage1", "stage2", "stage3"):
     maps = viz.feature_maps(model, name, x_sample)
     active = float((maps > 0).mean())
     print(f"{name}: output {maps.shape[1:]}, {active:.0%} of activations > 0")
     viz.plot_feature_maps(model, name, x_sample, lesson.figure(f"feature_maps_{name}"),
-                          title=f"feature maps after {name} ({classes[y_test[sample]]})")
+                          title=f"feature maps after {name} ({classes[y_valid[sample]]})")
 
 # %% [markdown]
 # ## 4. Activation maximisation
@@ -128,22 +140,59 @@ print(f"maximising P({classes[1]}): {probability_trace[0]:.3f} -> {probability_t
 # weighs channels by their mean gradient and works for any head. Both find the feature layer
 # themselves: the last module giving a multi-pixel 4-D output.
 
+#
+# **Sanity check first** (Adebayo et al. 2018, "Sanity checks for saliency maps"): a map that
+# looks just as convincing for a network with *random* weights explains the image (its edges,
+# its bright parts), not what the network learned. So every map is drawn for the trained model
+# and for an untrained copy of the same architecture, and we measure how alike they are (the
+# correlation of the two maps over the 7x7 grid). The test set is opened here, once: training
+# ended in section 1.
+
 # %%
+x_test, y_test, _ = lesson.final_test("fashion-mnist", limit=lesson.pick(None, 64))
+logits = predict(model, x_test)
+accuracy = float((logits.argmax(axis=1) == y_test).mean())
+print(f"test accuracy {accuracy:.4f} on {len(y_test):,} test images")
+mt.manual_seed(lesson.seed + 1)
+untrained = make_model()  # the same architecture, random weights, never trained
 layer_name, _ = viz.find_feature_layer(model, x_sample)
 print(f"feature layer found automatically: {layer_name!r}")
 picks = [int(np.flatnonzero(y_test == c)[0]) for c in (0, 1, 5, 7, 8, 9) if (y_test == c).any()]
+similarity = {"CAM": [], "Grad-CAM": []}
 for rank, index in enumerate(picks[:lesson.pick(6, 1)]):
     x_one = mt.tensor(x_test[index:index + 1])
     cam, predicted = viz.class_activation_map(model, x_one)
     gradcam, _ = viz.grad_cam(model, x_one, class_index=predicted)
+    random_cam, _ = viz.class_activation_map(untrained, x_one, class_index=predicted)
+    random_gradcam, _ = viz.grad_cam(untrained, x_one, class_index=predicted)
+    for method, trained_map, random_map in (("CAM", cam, random_cam),
+                                            ("Grad-CAM", gradcam, random_gradcam)):
+        if trained_map.std() > 0 and random_map.std() > 0:
+            similarity[method].append(float(np.corrcoef(trained_map.ravel(),
+                                                         random_map.ravel())[0, 1]))
     print(f"{classes[y_test[index]]:12s} predicted {classes[predicted]:12s} CAM peak at "
           f"{tuple(int(i) for i in np.unravel_index(cam.argmax(), cam.shape))}, Grad-CAM peak at "
           f"{tuple(int(i) for i in np.unravel_index(gradcam.argmax(), gradcam.shape))} (7x7 grid)")
     viz.plot_cams(x_test[index], {f"CAM ({classes[predicted]})": cam,
-                                  f"Grad-CAM ({classes[predicted]})": gradcam},
+                                  f"Grad-CAM ({classes[predicted]})": gradcam,
+                                  "CAM, random weights": random_cam,
+                                  "Grad-CAM, random weights": random_gradcam},
                   lesson.figure(f"cam_{rank}_" + classes[y_test[index]].split("/")[0].lower()
                                 .replace(" ", "_")),
-                  title=f"true: {classes[y_test[index]]}, predicted: {classes[predicted]}")
+                  title=lesson.title(f"true: {classes[y_test[index]]}, predicted: "
+                                     f"{classes[predicted]}; right: the same maps from an "
+                                     "untrained network"))
+for method, values in similarity.items():
+    if not values:
+        print(f"{method}: no map with any contrast to compare")
+        continue
+    mean = float(np.mean(values))
+    verdict = ("the maps depend on what the network learned" if mean < 0.5 else
+               "the maps look much the same without any training: they show the image more "
+               "than the model; read them with care")
+    print(f"{method}: correlation between the trained and the random-weights map {mean:+.2f} "
+          f"on average over {len(values)} images -> {verdict}"
+          + (" (smoke run: barely trained, not a result)" if lesson.smoke else ""))
 
 # %%
 lesson.finish()

@@ -22,13 +22,24 @@ import minitorch_cv as mt
 from minitorch_cv import models, optim, viz
 from minitorch_cv.train import Accuracy, TopKAccuracy
 
-lesson = lesson_setup("23_metrics", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
 
-x_train, y_train, classes = lesson.load("fashion-mnist", train=True, limit=lesson.pick(None, 128))
-x_test, y_test, _ = lesson.load("fashion-mnist", train=False, limit=lesson.pick(None, 64))
+# %%
+lesson = lesson_setup("23_metrics", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
+
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "fashion-mnist", n_train=lesson.pick(None, 128), n_valid=lesson.pick(1000, 64))
 model = models.get("lenet5")
-fit(model, optim.Adam(model.parameters(), lr=2e-3), (x_train, y_train), (x_test, y_test),
+fit(model, optim.Adam(model.parameters(), lr=2e-3), (x_train, y_train), (x_valid, y_valid),
     lesson.n_epochs(3), batch_size=64, max_steps=lesson.pick(None, 2), seed=lesson.seed)
+# training is over: every metric below is measured on the test set, opened once
+x_test, y_test, _ = lesson.final_test("fashion-mnist", limit=lesson.pick(None, 64))
 logits = predict(model, x_test)
 probabilities = mt.tensor(logits).softmax(dim=1).numpy()
 predicted = logits.argmax(axis=1)

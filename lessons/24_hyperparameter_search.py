@@ -17,9 +17,10 @@ import importlib.util
 import itertools
 
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import lesson_setup
+from _common import check_test_sealed, lesson_setup, predict
 
 # isort: split
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minitorch_cv as mt
@@ -28,8 +29,16 @@ from minitorch_cv.data import DataLoader, TensorDataset
 from minitorch_cv.models import CNNblocks, CNNConfig
 from minitorch_cv.train import Accuracy, ReportTypes, Trainer, TrainerSettings
 
-plt = viz._figure.plt
-lesson = lesson_setup("24_hyperparameter_search", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("24_hyperparameter_search", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. Train / validation / test
@@ -38,21 +47,21 @@ lesson = lesson_setup("24_hyperparameter_search", __doc__)
 # is used once, for the configuration the search picked.
 
 # %%
-x_all, y_all, classes = lesson.load("fashion-mnist", train=True, limit=lesson.pick(3000, 160))
-x_test, y_test, _ = lesson.load("fashion-mnist", train=False, limit=lesson.pick(1000, 64))
-n_valid = len(x_all) // 5
-x_valid, y_valid, x_train, y_train = x_all[:n_valid], y_all[:n_valid], x_all[n_valid:], \
-    y_all[n_valid:]
-print(f"train {len(x_train)}, validation {len(x_valid)}, test {len(x_test)}")
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "fashion-mnist", n_train=lesson.pick(2400, 128), n_valid=lesson.pick(600, 32))
+print(f"train {len(x_train)}, validation {len(x_valid)}; the test set stays sealed until "
+      "section 5")
 epochs = lesson.n_epochs(2)
 
 
-def run(config: dict, evaluate_on=(x_valid, y_valid)) -> tuple[float, object]:
-    """Train CNNblocks with ``config`` (lr, hidden) using the Trainer; its accuracy."""
+def run(config: dict) -> tuple[float, object]:
+    """Train CNNblocks with ``config`` (lr, hidden) using the Trainer; its validation accuracy
+    and the model."""
+    check_test_sealed("a search run")
     mt.manual_seed(lesson.seed)
     model = CNNblocks(CNNConfig(hidden=config["hidden"], num_layers=2))
     trainloader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
-    validloader = DataLoader(TensorDataset(*evaluate_on), batch_size=256)
+    validloader = DataLoader(TensorDataset(x_valid, y_valid), batch_size=256)
     settings = TrainerSettings(
         epochs=epochs, metrics=[Accuracy()], logdir=lesson.out / "runs",
         train_steps=lesson.pick(len(trainloader), 1), valid_steps=len(validloader),
@@ -84,13 +93,13 @@ ax.set_xticks(range(len(lrs)), [f"{lr:.0e}" for lr in lrs])
 ax.set_yticks(range(len(hiddens)), [str(h) for h in hiddens])
 for i, j in itertools.product(range(len(hiddens)), range(len(lrs))):
     ax.text(j, i, f"{grid[i, j]:.3f}", ha="center", va="center",
-            color="black" if grid[i, j] > grid.mean() else "white")
+            color=viz.text_colour(grid[i, j], grid.min(), grid.max(), "viridis"))
 ax.add_patch(plt.Rectangle((best_j - 0.5, best_i - 0.5), 1, 1, fill=False, ec="red", lw=2))
 ax.set_xlabel("learning rate (Adam)")
 ax.set_ylabel("hidden channels")
 fig.colorbar(image, ax=ax, label="validation accuracy")
 ax.set_title("grid search: validation accuracy of CNNblocks")
-viz._figure.save(fig, lesson.figure("grid_search_heatmap"))
+viz.save_figure(fig, lesson.figure("grid_search_heatmap"))
 
 # %% [markdown]
 # ## 3. Random search: the same budget, drawn at random
@@ -119,19 +128,11 @@ ax.set_xlabel("learning rate")
 ax.set_ylabel("validation accuracy")
 ax.legend(fontsize=7)
 ax.grid(alpha=0.3)
-ax.set_title("grid (crosses) and random search (dots), same number of runs")
-viz._figure.save(fig, lesson.figure("random_search"))
+ax.set_title(lesson.title("grid (crosses) and random search (dots), same number of runs"))
+viz.save_figure(fig, lesson.figure("random_search"))
 
 # %% [markdown]
-# ## 4. The chosen configuration on the test set, once
-
-# %%
-winner = best if grid.max() >= best_random[1] else best_random[0]
-test_accuracy, _ = run(winner, evaluate_on=(x_test, y_test))
-print(f"chosen {winner}: test accuracy {test_accuracy:.4f}")
-
-# %% [markdown]
-# ## 5. The same search on Ray Tune
+# ## 4. The same search on Ray Tune
 #
 # `tune_search(train_fn, search_space, num_samples)` runs trials in parallel; each trial
 # trains with a Trainer that reports through `ReportTypes.RAY`.
@@ -166,6 +167,17 @@ else:
     best_result = results.get_best_result()
     print(f"Ray Tune: best {best_result.config} with accuracy "
           f"{best_result.metrics['Accuracy']:.4f}")
+
+# %% [markdown]
+# ## 5. The chosen configuration on the test set, once
+
+# %%
+winner = best if grid.max() >= best_random[1] else best_random[0]
+winner_valid, winner_model = run(winner)  # trained and watched on validation, as in the search
+x_test, y_test, _ = lesson.final_test("fashion-mnist", limit=lesson.pick(1000, 64))
+test_accuracy = float((predict(winner_model, x_test).argmax(axis=1) == y_test).mean())
+print(f"chosen {winner}: validation accuracy {winner_valid:.4f}, test accuracy "
+      f"{test_accuracy:.4f} (the test set's only use)")
 
 # %%
 lesson.finish()

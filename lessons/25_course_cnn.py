@@ -25,7 +25,16 @@ from minitorch_cv.models import CNNblocks, CNNConfig
 from minitorch_cv.summary import summary
 from minitorch_cv.train import Accuracy, ReportTypes, Trainer, TrainerSettings, read_toml
 
-lesson = lesson_setup("25_course_cnn", __doc__)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny data and a few steps; checks that the lesson runs, not a result
+EPOCHS = None  # None: the lesson's own default length of training
+SEED = 0
+
+# %%
+lesson = lesson_setup("25_course_cnn", __doc__, smoke=SMOKE, epochs=EPOCHS,
+                      seed=SEED)
 
 # %% [markdown]
 # ## 1. The config and the model
@@ -56,13 +65,15 @@ except RuntimeError as error:  # as torch reports a too-small input
 # ## 2. Data loaders, as in class
 
 # %%
-x_train, y_train, classes = lesson.load("fashion-mnist", train=True, limit=lesson.pick(None, 128))
-x_test, y_test, _ = lesson.load("fashion-mnist", train=False, limit=lesson.pick(None, 64))
+# the Trainer's scheduler and early stopping watch the validation loader, so it must not be
+# the test set: 5,000 training images are held out for it; the test set is opened in section 5
+(x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
+    "fashion-mnist", n_train=lesson.pick(None, 128), n_valid=lesson.pick(5000, 64))
 trainloader = DataLoader(TensorDataset(x_train, y_train), batch_size=config.batchsize,
                          shuffle=True)
-testloader = DataLoader(TensorDataset(x_test, y_test), batch_size=256, shuffle=False)
-print(f"{len(x_train):,} training and {len(x_test):,} test images; {len(trainloader)} batches "
-      f"of {config.batchsize} per epoch")
+validloader = DataLoader(TensorDataset(x_valid, y_valid), batch_size=256, shuffle=False)
+print(f"{len(x_train):,} training and {len(x_valid):,} validation images; {len(trainloader)} "
+      f"batches of {config.batchsize} per epoch")
 
 # %% [markdown]
 # ## 3. TrainerSettings and Trainer
@@ -77,7 +88,7 @@ settings = TrainerSettings(
     metrics=[Accuracy()],
     logdir=lesson.out / "modellogs",
     train_steps=lesson.pick(len(trainloader), 2),
-    valid_steps=len(testloader),
+    valid_steps=len(validloader),
     reporttypes=[ReportTypes.TOML],
     optimizer_kwargs={"lr": 1e-3, "weight_decay": 1e-5},
     scheduler_kwargs={"factor": 0.5, "patience": 1},
@@ -85,7 +96,7 @@ settings = TrainerSettings(
 )
 trainer = Trainer(model=model, settings=settings, loss_fn=nn.CrossEntropyLoss(),
                   optimizer=optim.Adam, traindataloader=trainloader,
-                  validdataloader=testloader, scheduler=optim.lr_scheduler.ReduceLROnPlateau,
+                  validdataloader=validloader, scheduler=optim.lr_scheduler.ReduceLROnPlateau,
                   progress_bar=False)
 trainer.loop()
 
@@ -95,7 +106,8 @@ trainer.loop()
 # %%
 accuracy_key = repr(Accuracy())
 for row in trainer.history:
-    print(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}, test loss "
+    # the Trainer calls its validation loss "test_loss" (the course's name)
+    print(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}, validation loss "
           f"{row['test_loss']:.4f}, accuracy {row[accuracy_key]:.4f}, lr "
           f"{row['learning_rate']:.1e}, {row['seconds']:.1f} s")
 print("run folder:", trainer.log_dir, "->", sorted(p.name for p in trainer.log_dir.iterdir()))
@@ -107,7 +119,13 @@ viz.plot_training_curves({"train_loss": [r["train_loss"] for r in trainer.histor
                           "valid_loss": [r["test_loss"] for r in trainer.history],
                           "valid_accuracy": [r[accuracy_key] for r in trainer.history]},
                          lesson.figure("trainer_curves"),
-                         title="CNNblocks trained with the course Trainer")
+                         title=lesson.title("CNNblocks trained with the course Trainer"))
+
+# %% [markdown]
+# ## 5. The test set, once
+
+# %%
+x_test, y_test, _ = lesson.final_test("fashion-mnist", limit=lesson.pick(None, 64))
 logits = predict(model, x_test)
 accuracy = float((logits.argmax(axis=1) == y_test).mean())
 print(f"test accuracy {accuracy:.4f}")

@@ -8,6 +8,7 @@ Commands:
     lessons            list the lesson scripts
     lesson NAME        run one lesson (extra arguments go to the lesson, e.g. --smoke)
     doctor             what is installed and usable (numba, cupy, NVRTC, GPU, BLAS), and why not
+    exercise ...       the student workbench: list, start, check, hint, grade (docs/exercises)
 """
 
 from __future__ import annotations
@@ -78,18 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     lesson.set_defaults(handler=_lesson)
     sub.add_parser("doctor", help="what is installed and usable, and why not").set_defaults(
         handler=_doctor)
+    from .exercises.cli import add_exercise_parser
+
+    add_exercise_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the command. Exit codes: 0 done, 2 a bad invocation (argparse's
-    code; one line on stderr says what and how to fix it), 130 Ctrl-C."""
+    code; one line on stderr says what and how to fix it) and also Ctrl-C (after saving)."""
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:
         print(f"minitorch-cv {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
+        return 2
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ generator) with hooks on every submodule records, per layer call:
   following the layers in call order: ``r_out = r_in + (k_eff - 1) * j_in``,
   ``j_out = j_in * stride`` with ``k_eff = dil*(k - 1) + 1``. For a network with branches
   (ResNet) this follows the path the calls take, which is the main path;
-- the im2col buffer a Conv2d needs: ``N * C_in * kh * kw * out_h * out_w`` elements.
+- the im2col buffer a Conv2d needs: ``N * C_in * kh * kw * out_h * out_w`` elements;
+- the convolution algorithm the layer ran (``minitorch_cv.backends.conv``: im2col, winograd or
+  direct; with ``benchmark = True`` the one the timing chose for this input size).
 
 Totals add an estimate of the memory for one training step with Adam: parameters, gradients,
 two moment buffers, the activations kept for backward (every leaf layer's output) and the
@@ -32,6 +34,7 @@ import numpy as np
 from . import backend
 from .autograd.function import no_grad
 from .autograd.tensor import Tensor
+from .backends import conv as conv_backend
 from .nn.conv import Conv2d
 from .nn.linear import Linear
 from .nn.module import Module
@@ -62,6 +65,7 @@ class LayerInfo:
     receptive_field: tuple[int, int] | None = None
     jump: tuple[int, int] | None = None
     im2col_elements: int = 0
+    algorithm: str = ""
     is_leaf: bool = True
 
 
@@ -202,6 +206,8 @@ class _Recorder:
         if isinstance(first, Tensor):
             row.output_shape = first.shape
         if isinstance(module, Conv2d) and len(row.output_shape) == 4:
+            choice = conv_backend.last_choice()
+            row.algorithm = choice[1] if choice is not None else ""
             n, c_out, out_h, out_w = row.output_shape
             kh, kw = module.kernel_size
             row.mult_adds = n * c_out * out_h * out_w * (module.in_channels // module.groups) \
@@ -282,7 +288,7 @@ def _pair_text(value) -> str:
 
 def _render(s: ModelSummary) -> str:
     header = ("Layer (type)", "Output shape", "Param #", "Train", "Mult-adds", "RF (jump)",
-              "im2col")
+              "im2col", "Algorithm")
     rows = []
     for r in s.layers:
         rf = f"{_pair_text(r.receptive_field)} ({_pair_text(r.jump)})" if r.receptive_field \
@@ -290,7 +296,8 @@ def _render(s: ModelSummary) -> str:
         rows.append((("  " * (r.depth - 1)) + f"{r.name} ({r.kind})", str(list(r.output_shape)),
                      f"{r.num_params:,}" if r.num_params else "-", r.trainable,
                      f"{r.mult_adds:,}" if r.mult_adds else "-", rf,
-                     _human(r.im2col_elements * s.itemsize) if r.im2col_elements else ""))
+                     _human(r.im2col_elements * s.itemsize) if r.im2col_elements else "",
+                     r.algorithm))
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     line = "=" * (sum(widths) + 2 * (len(widths) - 1))

@@ -1,3 +1,7 @@
-"""``minitorch_cv.backends``: torch.backends' switches that course code reads or sets."""
+"""Process-wide switches of the compute backends, named as torch's ``torch.backends``.
 
-from . import cudnn, mps  # noqa: F401
+- ``backends.conv``: which convolution algorithm runs (``algorithm``, ``benchmark``).
+- ``backends.cudnn``, ``backends.mps``: torch's switches that course code reads or sets.
+"""
+
+from . import conv, cudnn, mps  # noqa: F401

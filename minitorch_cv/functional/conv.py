@@ -65,7 +65,8 @@ def _same_padding(k: int, dil: int) -> tuple[int, int]:
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
-    """2-D convolution (cross-correlation, as torch), im2col + GEMM.
+    """2-D convolution (cross-correlation, as torch): im2col + GEMM, Winograd or direct loops,
+    as ``minitorch_cv.backends.conv`` chooses for the shape.
 
     Args:
         input: (N, C, H, W), or (C, H, W) for one sample.

@@ -54,6 +54,172 @@ def col2im(col, H, W, sh, sw, ph, pw, dh, dw):
     return x
 
 
+# --------------------------------------------------------------------------- direct convolution
+
+
+def conv2d_direct_forward(x, weight, sh, sw, ph, pw, dh, dw, groups, out_h, out_w):
+    """x (N, C, H, W), weight (C_out, C // groups, kh, kw) -> (N, C_out, out_h, out_w).
+
+    The definition, one output at a time: ``out[n, co, oh, ow] = sum over c, i, j of
+    weight[co, c, i, j] * x[n, g*Cg + c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]`` (zero padding),
+    with ``g = co // (C_out // groups)`` the group of output channel ``co``.
+    """
+    N, C, H, W = x.shape
+    C_out, Cg, kh, kw = weight.shape
+    out = np.zeros((N, C_out, out_h, out_w), dtype=x.dtype)
+    for n in range(N):
+        for co in range(C_out):
+            first = (co // (C_out // groups)) * Cg  # first input channel of co's group
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    for c in range(Cg):
+                        for i in range(kh):
+                            for j in range(kw):
+                                h = oh * sh - ph + i * dh
+                                w = ow * sw - pw + j * dw
+                                if 0 <= h < H and 0 <= w < W:
+                                    out[n, co, oh, ow] += weight[co, c, i, j] * x[n, first + c,
+                                                                                  h, w]
+    return out
+
+
+def conv2d_direct_grad_input(grad_out, weight, H, W, sh, sw, ph, pw, dh, dw, groups):
+    """grad_out (N, C_out, out_h, out_w) -> grad_x (N, C, H, W): every tap sends its share back."""
+    N, C_out, out_h, out_w = grad_out.shape
+    _, Cg, kh, kw = weight.shape
+    grad_x = np.zeros((N, Cg * groups, H, W), dtype=grad_out.dtype)
+    for n in range(N):
+        for co in range(C_out):
+            first = (co // (C_out // groups)) * Cg
+            for c in range(Cg):
+                for i in range(kh):
+                    for j in range(kw):
+                        for oh in range(out_h):
+                            for ow in range(out_w):
+                                h = oh * sh - ph + i * dh
+                                w = ow * sw - pw + j * dw
+                                if 0 <= h < H and 0 <= w < W:
+                                    grad_x[n, first + c, h, w] += (weight[co, c, i, j]
+                                                                   * grad_out[n, co, oh, ow])
+    return grad_x
+
+
+def conv2d_direct_grad_weight(x, grad_out, kh, kw, sh, sw, ph, pw, dh, dw, groups):
+    """x (N, C, H, W), grad_out (N, C_out, out_h, out_w) -> grad_weight (C_out, C // groups,
+    kh, kw): ``sum over n, oh, ow of grad_out[n, co, oh, ow] * (the input pixel tap (i, j)
+    read)``."""
+    N, C, H, W = x.shape
+    _, C_out, out_h, out_w = grad_out.shape
+    Cg = C // groups
+    grad_w = np.zeros((C_out, Cg, kh, kw), dtype=x.dtype)
+    for co in range(C_out):
+        first = (co // (C_out // groups)) * Cg
+        for c in range(Cg):
+            for i in range(kh):
+                for j in range(kw):
+                    for n in range(N):
+                        for oh in range(out_h):
+                            for ow in range(out_w):
+                                h = oh * sh - ph + i * dh
+                                w = ow * sw - pw + j * dw
+                                if 0 <= h < H and 0 <= w < W:
+                                    grad_w[co, c, i, j] += (grad_out[n, co, oh, ow]
+                                                            * x[n, first + c, h, w])
+    return grad_w
+
+
+# --------------------------------------------------------------------------- Winograd F(2x2, 3x3)
+# Lavin and Gray (2015): a 2x2 output tile of a 3x3 convolution from a 4x4 input tile ``d``:
+#     Y = A^T [ (G g G^T) * (B^T d B) ] A      (* elementwise: 16 multiplications, not 36)
+# Tiles start every 2 pixels; tile (ty, tx) reads input rows 2*ty - ph ... 2*ty - ph + 3.
+
+WINOGRAD_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
+WINOGRAD_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float64)
+WINOGRAD_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)
+
+
+def winograd_filter_transform(weight):
+    """weight (C_out, C, 3, 3) -> U (4, 4, C_out, C), ``U[:, :, co, c] = G g G^T``."""
+    C_out, C = weight.shape[:2]
+    G = WINOGRAD_G.astype(weight.dtype)
+    U = np.empty((4, 4, C_out, C), dtype=weight.dtype)
+    for co in range(C_out):
+        for c in range(C):
+            U[:, :, co, c] = G @ weight[co, c] @ G.T
+    return U
+
+
+def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
+    """x (N, C, H, W) -> V (4, 4, C, N, tiles_h, tiles_w), ``V[:, :, c, n, ty, tx] = B^T d B``
+    with ``d[a, b] = x[n, c, 2*ty - ph + a, 2*tx - pw + b]`` (0 outside the image; the padding
+    may be negative, as it is for the input gradient of a convolution with padding above 2)."""
+    N, C, H, W = x.shape
+    BT = WINOGRAD_BT.astype(x.dtype)
+    V = np.empty((4, 4, C, N, tiles_h, tiles_w), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for ty in range(tiles_h):
+                for tx in range(tiles_w):
+                    d = np.zeros((4, 4), dtype=x.dtype)
+                    for a in range(4):
+                        for b in range(4):
+                            h, w = 2 * ty - ph + a, 2 * tx - pw + b
+                            if 0 <= h < H and 0 <= w < W:
+                                d[a, b] = x[n, c, h, w]
+                    V[:, :, c, n, ty, tx] = BT @ d @ BT.T
+    return V
+
+
+def winograd_output_transform(m, out_h, out_w):
+    """m (4, 4, C_out, N, tiles_h, tiles_w) -> y (N, C_out, out_h, out_w): each tile's
+    ``A^T m A`` (2x2), cropped where the last tile passes the output's edge."""
+    _, _, C_out, N, tiles_h, tiles_w = m.shape
+    AT = WINOGRAD_AT.astype(m.dtype)
+    y = np.empty((N, C_out, out_h, out_w), dtype=m.dtype)
+    for n in range(N):
+        for co in range(C_out):
+            for ty in range(tiles_h):
+                for tx in range(tiles_w):
+                    tile = AT @ m[:, :, co, n, ty, tx] @ AT.T
+                    for r in range(2):
+                        for s in range(2):
+                            if 2 * ty + r < out_h and 2 * tx + s < out_w:
+                                y[n, co, 2 * ty + r, 2 * tx + s] = tile[r, s]
+    return y
+
+
+def winograd_grad_output_transform(grad_y, tiles_h, tiles_w):
+    """The adjoint of ``winograd_output_transform``: grad_y (N, C_out, out_h, out_w) ->
+    dM (4, 4, C_out, N, tiles_h, tiles_w), ``dM[:, :, co, n, ty, tx] = A dY A^T`` with ``dY``
+    the tile's 2x2 of grad_y (zero past the output's edge)."""
+    N, C_out, out_h, out_w = grad_y.shape
+    AT = WINOGRAD_AT.astype(grad_y.dtype)
+    dM = np.empty((4, 4, C_out, N, tiles_h, tiles_w), dtype=grad_y.dtype)
+    for n in range(N):
+        for co in range(C_out):
+            for ty in range(tiles_h):
+                for tx in range(tiles_w):
+                    dY = np.zeros((2, 2), dtype=grad_y.dtype)
+                    for r in range(2):
+                        for s in range(2):
+                            if 2 * ty + r < out_h and 2 * tx + s < out_w:
+                                dY[r, s] = grad_y[n, co, 2 * ty + r, 2 * tx + s]
+                    dM[:, :, co, n, ty, tx] = AT.T @ dY @ AT
+    return dM
+
+
+def winograd_grad_filter_transform(grad_U):
+    """The adjoint of ``winograd_filter_transform``: grad_U (4, 4, C_out, C) -> grad_weight
+    (C_out, C, 3, 3), ``G^T grad_U[:, :, co, c] G``."""
+    C_out, C = grad_U.shape[2:]
+    G = WINOGRAD_G.astype(grad_U.dtype)
+    grad_w = np.empty((C_out, C, 3, 3), dtype=grad_U.dtype)
+    for co in range(C_out):
+        for c in range(C):
+            grad_w[co, c] = G.T @ grad_U[:, :, co, c] @ G
+    return grad_w
+
+
 # --------------------------------------------------------------------------- pooling
 
 

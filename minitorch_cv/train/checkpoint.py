@@ -74,12 +74,16 @@ def restore_good_state(model, optimizer, state) -> None:
 
 # ----------------------------------------------------------------------------- loaders
 def _loader_generator(loader):
-    """The NumPy generator a loader shuffles with (``DataLoader(seed=...)``), if any."""
-    for name in ("_generator", "generator"):
-        gen = getattr(loader, name, None)
-        if isinstance(gen, np.random.Generator):
-            return gen
-    return None
+    """The NumPy generator a loader shuffles with (``generator=`` or ``seed=``), if any.
+
+    ``None`` when the loader draws from the global stream (saved with the random state).
+    """
+    from ..generator import Generator  # noqa: PLC0415
+
+    gen = getattr(loader, "generator", None)
+    if isinstance(gen, Generator):
+        return gen.numpy
+    return gen if isinstance(gen, np.random.Generator) else None
 
 
 def generator_state(loader):

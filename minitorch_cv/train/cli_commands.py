@@ -205,7 +205,8 @@ def _check_labels(dataset, num_classes: int, name: str) -> None:
     labels = getattr(dataset, "targets", None)
     if labels is None or len(labels) == 0:
         return
-    low, high = int(np.min(labels)), int(np.max(labels))
+    labels = np.asarray(labels)  # a Tensor (torchvision's MNIST) or an array (CIFAR-10)
+    low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= num_classes:
         hint = " (1-based? subtract 1)" if low == 1 and high == num_classes else ""
         raise ValueError(f"the {name} labels range from {low} to {high}, but the model has "
@@ -214,11 +215,11 @@ def _check_labels(dataset, num_classes: int, name: str) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """``minitorch-cv train``: exit 0, 2 for a bad invocation or data (one line on stderr),
-    1 when the training diverged (inf or nan loss), 130 on Ctrl-C (after saving)."""
+    1 when the training diverged (inf or nan loss), 2 on Ctrl-C (after saving, with one line)."""
     try:
         return _run_train(args)
     except KeyboardInterrupt:  # outside the training loop (loading data, evaluating)
-        return _fail("train", "interrupted (Ctrl-C)", 130)
+        return _fail("train", "interrupted (Ctrl-C)", 2)
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -299,7 +300,7 @@ def _run_train(args: argparse.Namespace) -> int:
         warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
         trainer.loop()
     if trainer.interrupted:
-        return 130  # the Trainer printed the one line: where the weights are, how to resume
+        return 2  # the Trainer printed the one line: where the weights are, how to resume
     seconds = time.perf_counter() - started
     if trainer.stopped:
         print(f"stopped early: {trainer.stopped}")
@@ -339,5 +340,5 @@ def run_summary(args: argparse.Namespace) -> int:
         return _fail("summary", f"not enough memory for a forward pass of {args.model} on "
                                 f"{size}: use a smaller --input-size")
     except KeyboardInterrupt:
-        return _fail("summary", "interrupted (Ctrl-C)", 130)
+        return _fail("summary", "interrupted (Ctrl-C)", 2)
     return 0

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._figure import plt, save, to_numpy
+from ._figure import plt, save, text_colour, to_numpy
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
@@ -43,12 +43,12 @@ def plot_confusion_matrix(matrix, path, class_names: Sequence[str] | None = None
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    threshold = shown.max() / 2 if shown.size else 0
+    low, high = float(shown.min()), float(shown.max())
     for t in range(k):
         for p in range(k):
             text = f"{shown[t, p]:.2f}" if normalize else f"{int(shown[t, p])}"
             ax.text(p, t, text, ha="center", va="center", fontsize=8,
-                    color="white" if shown[t, p] > threshold else "black")
+                    color=text_colour(shown[t, p], low, high, "Blues"))
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     ax.set_title(title or f"confusion matrix (accuracy {accuracy:.1%})")
     return save(fig, path)

@@ -29,6 +29,21 @@ def _split_history(history: Mapping[str, Sequence[float]]) -> dict[str, dict[str
     return panels
 
 
+def _epoch_axis(ax, count: int) -> None:
+    """Whole-number ticks, and a sensible range even for a single epoch (not 0.945..1.05)."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0.5, max(count, 1) + 0.5)
+
+
+def _split_label(label: str) -> tuple[str, str | None]:
+    """``"plain: train"`` -> ``("plain", "train")``: the run, and which split it names."""
+    words = label.replace(":", " ").split()
+    for split in ("train", "valid", "val", "test"):
+        if split in words:
+            return " ".join(w for w in words if w != split), split
+    return label, None
+
+
 def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: str | None = None,
                          log_loss: bool = False, xlabel: str = "epoch"):
     """One panel per quantity (loss, accuracy, ...), train and validation curves together.
@@ -61,7 +76,7 @@ def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: st
         if "loss" in quantity and log_loss:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+        _epoch_axis(ax, max(len(v) for v in curves.values()))
         ax.set_ylabel(quantity)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -73,14 +88,25 @@ def plot_training_curves(history: Mapping[str, Sequence[float]], path, title: st
 
 def plot_curve_comparison(runs: Mapping[str, Sequence[float]], path, ylabel: str,
                           title: str | None = None, xlabel: str = "epoch", log: bool = False):
-    """Several runs' curves of one quantity on one axis (e.g. validation loss per setting)."""
+    """Several runs' curves of one quantity on one axis (e.g. validation loss per setting).
+
+    Labels that name a split (``"plain: train"``, ``"1998 valid loss"``) are drawn so that a
+    run keeps one colour and the split has its own line style: training dashed, validation
+    solid.
+    """
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    colours: dict[str, str] = {}
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for label, values in runs.items():
         values = [float(v) for v in values]
         marker = "o" if len(values) <= 60 else None
-        ax.plot(np.arange(1, len(values) + 1), values, marker=marker, markersize=3, label=label)
+        run, split = _split_label(label)
+        colour = colours.setdefault(run, cycle[len(colours) % len(cycle)])
+        style = "--" if split == "train" else "-"
+        ax.plot(np.arange(1, len(values) + 1), values, style, color=colour, marker=marker,
+                markersize=3, label=label)
     ax.set_xlabel(xlabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _epoch_axis(ax, max((len(v) for v in runs.values()), default=1))
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import reference
-from ._figure import plt, save
+from ._figure import plt, save, text_colour
 
 
 def _pair(value) -> tuple[int, int]:
@@ -79,7 +79,7 @@ def plot_im2col(path, H: int = 5, W: int = 5, kernel_size=3, stride=1, padding=0
     out = w_matrix @ col  # (C_out, out_h*out_w): the whole convolution is this one GEMM
     counts = overlap_counts(H, W, (kh, kw), (sh, sw), (ph, pw))
 
-    fig, axes = plt.subplots(1, 5, figsize=(19, 4.4),
+    fig, axes = plt.subplots(1, 5, figsize=(13, 3.9),
                              gridspec_kw={"width_ratios": [1, 1.6, 1.3, 1, 1]})
     colours = ["tab:red", "tab:blue"]
     windows = [0, out_h * out_w - 1] if out_h * out_w > 1 else [0]
@@ -113,10 +113,12 @@ def plot_im2col(path, H: int = 5, W: int = 5, kernel_size=3, stride=1, padding=0
     _draw_matrix(inner2, out, "out = W @ col", windows, colours, fmt="{:.0f}", cmap="viridis")
     ax = axes[3]
     ax.imshow(out[0].reshape(out_h, out_w), cmap="viridis")
+    low, high = float(out[0].min()), float(out[0].max())
     for r in range(out_h):
         for c in range(out_w):
-            ax.text(c, r, f"{out[0, r * out_w + c]:.0f}", ha="center", va="center", fontsize=8,
-                    color="white")
+            value = out[0, r * out_w + c]
+            ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=8,
+                    color=text_colour(value, low, high, "viridis"))
     ax.set_title(f"reshape: output channel 0\n({out_h}x{out_w})", fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -125,9 +127,9 @@ def plot_im2col(path, H: int = 5, W: int = 5, kernel_size=3, stride=1, padding=0
     for r in range(H):
         for c in range(W):
             ax.text(c, r, f"{counts[r, c]:.0f}", ha="center", va="center", fontsize=9,
-                    color="white" if counts[r, c] < counts.max() * 0.6 else "black")
+                    color=text_colour(counts[r, c], 0, counts.max(), "magma"))
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_title("col2im overlap counts\n(windows whose gradients add at each pixel)",
+    ax.set_title("col2im overlap counts\n(windows adding a gradient here)",
                  fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import grid_shape, image_for_display, plt, save, to_numpy
+from ._figure import grid_shape, image_for_display, plt, save, text_colour, to_numpy
 
 
 def resolve_layer(model, layer):
@@ -54,7 +54,8 @@ def plot_filters(layer_or_weight, path, max_filters: int = 32, max_in_channels: 
                 for r in range(kh):
                     for c in range(kw):
                         ax.text(c, r, f"{kernel[r, c]:.2g}", ha="center", va="center",
-                                fontsize=7)
+                                fontsize=7,
+                                color=text_colour(kernel[r, c], -limit, limit, "bwr"))
             ax.set_title(f"filter {index}", fontsize=8)
     elif c_in == 3:
         rows, cols = grid_shape(count)

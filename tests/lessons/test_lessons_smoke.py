@@ -34,7 +34,7 @@ def test_lessons_found_in_order():
 def test_run_lesson_runs_the_script_and_returns_its_exit_code(tmp_path):
     assert lesson_title("00_autograd").startswith("Autograd")
     assert run_lesson("0", ["--smoke", "--out", str(tmp_path / "a")], timeout=120) == 0
-    assert (tmp_path / "a" / "graph_a_plus_a.png").is_file()
+    assert (tmp_path / "a" / "graph_a_plus_a_smoke.png").is_file()
     assert run_lesson("0", ["--no-such-option"], timeout=120) == 2  # argparse's usage error
 
 
@@ -51,8 +51,10 @@ def test_lesson_smoke(name, tmp_path):
     assert "Warning" not in completed.stderr, completed.stderr
     announced = re.findall(r"^  (\S+\.png)$", completed.stdout, re.M)
     assert announced, "the lesson should name the figures it saved"
+    assert "SMOKE RUN" in completed.stdout  # smoke output is marked as such
     for figure in announced:
         path = Path(figure)
+        assert path.stem.endswith("_smoke"), figure
         assert path.parent == out
         assert path.is_file() and path.stat().st_size > 1000, figure
     assert f"saved in {out}" in completed.stdout

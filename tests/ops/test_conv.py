@@ -1,6 +1,7 @@
-"""F.conv2d: gradcheck in float64, forward and every gradient against torch in float32 and
-float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels, non-contiguous
-inputs), 'same'/'valid', batch chunking, and the error messages."""
+"""F.conv2d with algorithm "im2col" (the other algorithms and the chooser:
+test_conv_algorithms.py): gradcheck in float64, forward and every gradient against torch in
+float32 and float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels,
+non-contiguous inputs), 'same'/'valid', batch chunking, and the error messages."""
 
 from types import SimpleNamespace
 
@@ -14,10 +15,17 @@ import minitorch_cv as mt
 import minitorch_cv.functional as F
 from minitorch_cv.kernels import cpu as cpu_kernels
 from minitorch_cv.ops import conv as conv_op
+from minitorch_cv.ops import conv_schedule as schedule
 from minitorch_cv.testing import assert_matches_torch, gradcheck
 from minitorch_cv.testing.strategies import conv_configs
 
 TF = torch.nn.functional
+
+
+@pytest.fixture(autouse=True)
+def _im2col():
+    with mt.backends.conv.flags(algorithm="im2col"):
+        yield
 
 
 def _arrays(cfg, dtype, seed, bias=True):
@@ -97,12 +105,12 @@ def test_conv2d_in_chunks_equals_one_batch(monkeypatch):
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     b = rng.standard_normal(4).astype(np.float32)
     per_sample = 3 * 9 * 36 * 4
-    monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 2 * per_sample)  # chunks of 2, 2, 1
-    assert conv_op.batch_chunk(5, per_sample) == 2
+    monkeypatch.setattr(schedule, "IM2COL_BUDGET_BYTES", 2 * per_sample)  # chunks of 2, 2, 1
+    assert schedule.batch_chunk(5, per_sample) == 2
     assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=1),
                          lambda x, w, b: TF.conv2d(x, w, b, padding=1), x, w, b, kind="conv")
-    monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 1)  # still one sample at a time
-    assert conv_op.batch_chunk(5, per_sample) == 1
+    monkeypatch.setattr(schedule, "IM2COL_BUDGET_BYTES", 1)  # still one sample at a time
+    assert schedule.batch_chunk(5, per_sample) == 1
     assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, stride=2),
                          lambda x, w, b: TF.conv2d(x, w, b, stride=2), x, w, b, kind="conv")
 
@@ -115,14 +123,14 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
     b = rng.standard_normal(4).astype(np.float32)
     per_sample = 3 * 3 * 2 * 6 * 6 * 4
-    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 2 * per_sample)
+    monkeypatch.setattr(schedule, "GEMM_BLOCK_BYTES", 2 * per_sample)
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)  # GEMM_BLOCK_BYTES per thread
     saved = []
     forward = conv_op.Conv2d.forward
 
     def spy(ctx, *args, **kwargs):
         out = forward(ctx, *args, **kwargs)
-        saved.append(ctx.saved_tensors[2])
+        saved.append(ctx.saved_tensors[2][1])  # (chunk, columns)
         return out
 
     monkeypatch.setattr(conv_op.Conv2d, "forward", staticmethod(spy))
@@ -134,12 +142,12 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
 def test_conv2d_block_sizes(monkeypatch):
     # GEMM_BLOCK_BYTES of columns per block on the CPU, never above the budget; on a namespace
     # without num_threads (GPU) the whole budget chunk
-    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 100)
-    assert conv_op._block_samples(cpu_kernels, 128, 10) == 10
-    assert conv_op._block_samples(cpu_kernels, 128, 1000) == 1  # at least one sample
-    monkeypatch.setattr(conv_op, "IM2COL_BUDGET_BYTES", 50)
-    assert conv_op._block_samples(cpu_kernels, 1000, 10) == 5
-    assert conv_op._block_samples(SimpleNamespace(), 1000, 10) == 5  # GPU: the budget chunk
+    monkeypatch.setattr(schedule, "GEMM_BLOCK_BYTES", 100)
+    assert schedule.block_samples(cpu_kernels, 128, 10) == 10
+    assert schedule.block_samples(cpu_kernels, 128, 1000) == 1  # at least one sample
+    monkeypatch.setattr(schedule, "IM2COL_BUDGET_BYTES", 50)
+    assert schedule.block_samples(cpu_kernels, 1000, 10) == 5
+    assert schedule.block_samples(SimpleNamespace(), 1000, 10) == 5  # GPU: the budget chunk
 
 
 @pytest.mark.parametrize("keep", [True, False])
@@ -151,8 +159,8 @@ def test_conv2d_split_over_threads_matches_torch(monkeypatch, keep):
     x = rng.standard_normal((7, 4, 6, 5)).astype(np.float32)
     w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
-    monkeypatch.setattr(conv_op, "GEMM_BLOCK_BYTES", 1)
-    monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", keep)
+    monkeypatch.setattr(schedule, "GEMM_BLOCK_BYTES", 1)
+    monkeypatch.setattr(schedule, "SAVE_COLUMNS_FOR_BACKWARD", keep)
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 3)
     calls = []
     run_split = cpu_kernels.run_split
@@ -164,7 +172,7 @@ def test_conv2d_split_over_threads_matches_torch(monkeypatch, keep):
     monkeypatch.setattr(cpu_kernels, "run_split", spy)
     for parts_per_thread, ranges in ((1, [(0, 2), (2, 4), (4, 7)]),
                                      (4, [(i, i + 1) for i in range(7)])):
-        monkeypatch.setattr(conv_op, "PARTS_PER_THREAD", parts_per_thread)
+        monkeypatch.setattr(schedule, "PARTS_PER_THREAD", parts_per_thread)
         calls.clear()
         assert_matches_torch(
             lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
@@ -200,12 +208,12 @@ def test_run_split_shares_the_ranges_between_threads_with_single_threaded_numba(
 
 
 def test_conv2d_keeps_columns_up_to_the_cpu_limit(monkeypatch):
-    monkeypatch.setattr(conv_op, "KEEP_COLUMNS_MAX_BYTES", 100)
-    assert conv_op._keeps_columns(cpu_kernels, 100)
-    assert not conv_op._keeps_columns(cpu_kernels, 101)  # CPU: rebuilt in backward
-    assert conv_op._keeps_columns(SimpleNamespace(), 101)  # GPU: up to the im2col budget
-    monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)
-    assert not conv_op._keeps_columns(cpu_kernels, 1)
+    monkeypatch.setattr(schedule, "KEEP_COLUMNS_MAX_BYTES", 100)
+    assert schedule.keeps_columns(cpu_kernels, 100)
+    assert not schedule.keeps_columns(cpu_kernels, 101)  # CPU: rebuilt in backward
+    assert schedule.keeps_columns(SimpleNamespace(), 101)  # GPU: up to the im2col budget
+    monkeypatch.setattr(schedule, "SAVE_COLUMNS_FOR_BACKWARD", False)
+    assert not schedule.keeps_columns(cpu_kernels, 1)
 
 
 @pytest.mark.parametrize("sw, pw, dw", [(1, 2, 1), (1, 0, 2), (2, 1, 1), (3, 4, 2)])
@@ -248,7 +256,7 @@ def test_im2col_taps_entirely_in_padding_match_reference():
 
 
 def test_conv2d_without_saved_columns(monkeypatch):
-    monkeypatch.setattr(conv_op, "SAVE_COLUMNS_FOR_BACKWARD", False)  # backward rebuilds them
+    monkeypatch.setattr(schedule, "SAVE_COLUMNS_FOR_BACKWARD", False)  # backward rebuilds them
     rng = np.random.default_rng(7)
     x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 3))
     assert_matches_torch(lambda x, w: F.conv2d(x, w, padding=(1, 0)),

@@ -11,13 +11,25 @@ column buffer in the GEMM layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for 
 count) to size its cache-sized blocks, and ``run_split`` to run parts of a batch on their
 own threads (``threads.py``; the thread-pool settings they rely on are made by
 ``minitorch_cv/_early.py``).
+
+The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
+also on the GPU) and direct convolution (``direct.py``, CPU only); ``minitorch_cv.backends.conv``
+chooses between them and im2col.
 """
 
 from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_threads
+from .direct import conv2d_direct_forward, conv2d_direct_grad_input, conv2d_direct_grad_weight
 from .dropout import dropout_mask
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from .threads import run_split
+from .winograd import (
+    winograd_filter_transform,
+    winograd_grad_filter_transform,
+    winograd_grad_output_transform,
+    winograd_input_transform,
+    winograd_output_transform,
+)
 
 __all__ = [
     "avg_pool2d_backward",
@@ -27,6 +39,9 @@ __all__ = [
     "batch_norm_stats",
     "col2im",
     "col2im_batch_inner",
+    "conv2d_direct_forward",
+    "conv2d_direct_grad_input",
+    "conv2d_direct_grad_weight",
     "dropout_mask",
     "im2col",
     "im2col_batch_inner",
@@ -34,4 +49,9 @@ __all__ = [
     "max_pool2d_forward",
     "num_threads",
     "run_split",
+    "winograd_filter_transform",
+    "winograd_grad_filter_transform",
+    "winograd_grad_output_transform",
+    "winograd_input_transform",
+    "winograd_output_transform",
 ]

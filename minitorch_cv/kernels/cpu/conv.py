@@ -12,7 +12,8 @@ dilation ``d``)::
 
 Output pixel ``oh``'s tap ``i`` reads input row ``h = oh*sh - ph + i*dh`` (padding when ``h`` is
 outside ``[0, H)``); columns alike. Memory: the column buffer holds ``N*C*kh*kw*out_h*out_w``
-elements, ``kh*kw`` times the input for stride 1; ``ops/conv.py`` chunks the batch to bound it.
+elements, ``kh*kw`` times the input for stride 1; ``ops/conv_schedule.py`` chunks the batch to
+bound it.
 
 How the kernels run the loop: each (n, c) plane is first copied into a zero-bordered buffer of
 ``(H + 2*ph) x (W + 2*pw)`` pixels (for col2im: accumulated into one, then cropped). Every tap
@@ -26,7 +27,7 @@ thread): im2col 1.2-2.6x and col2im 1.1-1.6x faster than copying only the inside
 Further: parallel over the ``N*C`` planes (``prange``); indices cast to unsigned (``np.uintp``:
 Numba lets a negative index count from the end, as Python does, so every signed index costs a
 test that also blocks vectorisation; ours are never negative); the GIL released (``nogil``), so
-``ops/conv.py`` can run parts of a batch on several Python threads; and a second layout,
+``ops/conv_schedule.py`` can run parts of a batch on several Python threads; and a second layout,
 ``(C, kh, kw, N, out_h, out_w)`` (``im2col_batch_inner``), in which the whole batch is one GEMM
 operand.
 """
@@ -53,7 +54,7 @@ def _check_fits(H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
 
 def num_threads() -> int:
     """Threads the kernels run on now (``numba.get_num_threads()``). CPU-only extra: with more
-    than one, ``ops/conv.py`` shares a batch's blocks out over threads (``run_split``)."""
+    than one, ``ops/conv_schedule.py`` shares a batch's blocks out over threads (``run_split``)."""
     return get_num_threads()
 
 

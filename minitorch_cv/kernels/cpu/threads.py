@@ -39,7 +39,8 @@ def _blas_controller():
 def run_split(fn, ranges, threads: int) -> list:
     """``[fn(lo, hi) for lo, hi in ranges]``, computed by ``threads`` Python threads (this one
     and ``threads - 1`` helpers) that take the ranges in turn, with Numba and BLAS
-    single-threaded inside; used by ``ops/conv.py`` when the kernels run on several threads.
+    single-threaded inside; used by ``ops/conv_schedule.py`` when the kernels run on several
+    threads.
 
     Why: a convolution alternates Numba loops (im2col, col2im) with BLAS GEMMs, block by block.
     Run with both libraries multi-threaded, every switch hands the cores from one thread pool to

@@ -33,6 +33,12 @@ class GpuKernels:
     def __repr__(self) -> str:
         return f"GpuKernels({self.device!r})"
 
+    def synchronize(self) -> None:
+        """Wait until every launched kernel has finished (for timing: launches are
+        asynchronous on a GPU). The simulated GPU runs each launch to its end: nothing to do."""
+        if self.device == "cuda":
+            self.xp.cuda.get_current_stream().synchronize()
+
     def _contiguous(self, array):
         return self.xp.ascontiguousarray(array)
 
@@ -86,6 +92,58 @@ class GpuKernels:
                      [col, x, *_ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w,
                                      batch_inner)])
         return x
+
+    # ------------------------------------------------------------------ Winograd F(2x2, 3x3)
+    def winograd_filter_transform(self, weight):
+        """weight (C_out, C, 3, 3) -> U (4, 4, C_out, C), ``U[:, :, co, c] = G g G^T``."""
+        weight = self._contiguous(weight)
+        if weight.shape[2:] != (3, 3):
+            raise ValueError(f"Winograd F(2x2, 3x3) needs 3x3 filters, got {weight.shape}")
+        C_out, C = weight.shape[:2]
+        U = self.seam.empty((4, 4, C_out, C), weight.dtype)
+        self._launch("winograd", "winograd_filter_transform", weight.dtype, C_out * C,
+                     [weight, U, *_ints(C_out, C)])
+        return U
+
+    def winograd_input_transform(self, x, ph, pw, tiles_h, tiles_w):
+        """x (N, C, H, W) -> V (4, 4, C, N, tiles_h, tiles_w), ``B^T d B`` per 4x4 tile."""
+        x = self._contiguous(x)
+        N, C, H, W = x.shape
+        V = self.seam.empty((4, 4, C, N, tiles_h, tiles_w), x.dtype)
+        self._launch("winograd", "winograd_input_transform", x.dtype, C * N * tiles_h * tiles_w,
+                     [x, V, *_ints(N, C, H, W, ph, pw, tiles_h, tiles_w)])
+        return V
+
+    def winograd_output_transform(self, m, out_h, out_w):
+        """m (4, 4, C_out, N, tiles_h, tiles_w) -> y (N, C_out, out_h, out_w), ``A^T m A``."""
+        m = self._contiguous(m)
+        _, _, C_out, N, tiles_h, tiles_w = m.shape
+        y = self.seam.empty((N, C_out, out_h, out_w), m.dtype)
+        self._launch("winograd", "winograd_output_transform", m.dtype,
+                     C_out * N * tiles_h * tiles_w,
+                     [m, y, *_ints(N, C_out, tiles_h, tiles_w, out_h, out_w)])
+        return y
+
+    def winograd_grad_output_transform(self, grad_y, tiles_h, tiles_w):
+        """grad_y (N, C_out, out_h, out_w) -> dM (4, 4, C_out, N, tiles_h, tiles_w), ``A dY A^T``
+        (the adjoint of ``winograd_output_transform``)."""
+        grad_y = self._contiguous(grad_y)
+        N, C_out, out_h, out_w = grad_y.shape
+        dM = self.seam.empty((4, 4, C_out, N, tiles_h, tiles_w), grad_y.dtype)
+        self._launch("winograd", "winograd_grad_output_transform", grad_y.dtype,
+                     C_out * N * tiles_h * tiles_w,
+                     [grad_y, dM, *_ints(N, C_out, out_h, out_w, tiles_h, tiles_w)])
+        return dM
+
+    def winograd_grad_filter_transform(self, grad_U):
+        """grad_U (4, 4, C_out, C) -> grad_weight (C_out, C, 3, 3), ``G^T grad_U G`` (the adjoint
+        of ``winograd_filter_transform``)."""
+        grad_U = self._contiguous(grad_U)
+        C_out, C = grad_U.shape[2:]
+        grad_weight = self.seam.empty((C_out, C, 3, 3), grad_U.dtype)
+        self._launch("winograd", "winograd_grad_filter_transform", grad_U.dtype, C_out * C,
+                     [grad_U, grad_weight, *_ints(C_out, C)])
+        return grad_weight
 
     # ------------------------------------------------------------------ pooling
     def max_pool2d_forward(self, x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).parent
-KERNEL_FILES = ("conv", "pool", "batch_norm", "dropout")
+KERNEL_FILES = ("conv", "winograd", "pool", "batch_norm", "dropout")
 SCALAR_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 _INCLUDE = re.compile(r"^#include \"(\w+\.h)\"[ \t]*$", re.MULTILINE)
 

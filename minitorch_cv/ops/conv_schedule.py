@@ -1,0 +1,107 @@
+"""The tuning of convolution on the CPU: cache-sized blocks, threads, kept columns.
+
+None of this changes a number; it decides how a batch is cut up and where each piece runs.
+``ops/conv.py`` holds the arithmetic (the textbook path), ``ops/conv_algorithms.py`` runs it
+through these functions.
+
+Blocks (CPU): the batch is processed ``n`` samples at a time, with ``n`` chosen so that one
+block's columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the kernel that
+writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in backward).
+Building the whole batch's columns first and multiplying afterwards sends every column through
+main memory twice; blocking made forward+backward 1.1-1.6x faster on the benchmark shapes.
+With several CPU threads, the blocks are shared out: each thread runs the whole pipeline
+(im2col, GEMMs, col2im) single-threaded on its own contiguous part of the batch
+(``split_batch``; why: ``kernels/cpu/threads.py``), and the parts' weight gradients are
+added. On GPUs a batch chunk is one block.
+
+Memory: the column buffer holds ``C*kh*kw*out_h*out_w`` elements per sample, ``kh*kw`` times
+the input at stride 1. When the whole batch's columns fit ``IM2COL_BUDGET_BYTES`` (on the CPU:
+``KEEP_COLUMNS_MAX_BYTES``) they are kept (one array per block) for backward, so backward does
+not rebuild them; above it, or with ``SAVE_COLUMNS_FOR_BACKWARD = False``, backward rebuilds
+each block's columns (and the batch is processed in chunks of at most the budget).
+"""
+
+from __future__ import annotations
+
+IM2COL_BUDGET_BYTES = 256 * 2**20
+"""Most column bytes one conv holds: up to it a batch's columns are kept for backward, above
+it backward rebuilds them block by block (and no block exceeds it).
+
+Set ``minitorch_cv.ops.conv_schedule.IM2COL_BUDGET_BYTES`` to trade memory for speed; at least
+one sample is always processed, whatever the budget."""
+
+GEMM_BLOCK_BYTES = 2**20
+"""Column bytes built and multiplied at a time by one CPU thread (at least one sample): im2col
+writes a block that the GEMM reads while it is still in the L2 cache. 1 MiB measured best of
+1, 2 and 4 MiB on a 1 MiB-L2 core and as good as 2 MiB on a 2 MiB-L2 core; a smaller L2 may
+prefer less."""
+
+PARTS_PER_THREAD = 4
+"""With several CPU threads, a convolution's batch is cut into up to this many parts per
+thread, which the threads take in turn: a thread that starts late (a sleeping core can take
+milliseconds to wake) then takes fewer parts instead of holding the others up."""
+
+KEEP_COLUMNS_MAX_BYTES = 32 * 2**20
+"""On the CPU, a batch's columns are kept from forward to backward only up to this size; above
+it backward rebuilds each block. Columns that large have left the caches by backward, and
+rebuilding a block in cache cost less than reading it back from main memory: conv2d
+forward+backward 1.08-1.16x faster for 75 and 231 MB of columns, and up to 1.15x slower for
+8-19 MB (measured on 1 and 2 threads, 2 MiB L2 per core)."""
+
+SAVE_COLUMNS_FOR_BACKWARD = True
+"""Keep a (within-budget) column buffer from forward to backward instead of rebuilding it.
+
+Faster (one im2col less per step), but every conv layer of a network then holds its columns
+until backward: ``kh*kw`` times its input. Set to False when a deep network runs out of memory.
+The same limits apply to a Winograd layer's transformed input (about 4x its input), kept for
+its weight gradient."""
+
+
+def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int:
+    """How many samples fit the im2col budget (at least 1)."""
+    budget = IM2COL_BUDGET_BYTES if budget is None else budget
+    return max(1, min(N, budget // max(per_sample_bytes, 1)))
+
+
+def block_samples(K, N: int, per_sample: int) -> int:
+    """Samples per block: ``GEMM_BLOCK_BYTES`` of columns on CPU kernels (each thread works
+    through its own part of the batch block by block); the whole budget chunk on namespaces
+    without ``num_threads`` (GPUs)."""
+    if getattr(K, "num_threads", None) is None:
+        return batch_chunk(N, per_sample)
+    return batch_chunk(N, per_sample, min(IM2COL_BUDGET_BYTES, GEMM_BLOCK_BYTES))
+
+
+def keeps_columns(K, total_bytes: int) -> bool:
+    """Whether forward keeps a batch's columns (``total_bytes``) for backward."""
+    limit = IM2COL_BUDGET_BYTES
+    if getattr(K, "num_threads", None) is not None:
+        limit = min(limit, KEEP_COLUMNS_MAX_BYTES)
+    return SAVE_COLUMNS_FOR_BACKWARD and total_bytes <= limit
+
+
+def split_batch(K, blocks, N: int, chunk: int) -> list:
+    """Run ``blocks(lo, hi)`` over the batch; its results, one per part.
+
+    On CPU kernels with several threads and at least two blocks, the blocks are cut into
+    contiguous parts (up to ``PARTS_PER_THREAD`` per thread) and ``K.run_split`` has the threads
+    take the parts in turn, each running Numba and BLAS single-threaded (why:
+    ``kernels/cpu/threads.py``). Otherwise one part, the whole batch, on this thread."""
+    n_blocks = -(-N // chunk)
+    threads = getattr(K, "num_threads", None)
+    threads = threads() if threads is not None else 1
+    if threads <= 1 or n_blocks <= 1 or getattr(K, "run_split", None) is None:
+        return [blocks(0, N)]
+    parts = min(n_blocks, threads * PARTS_PER_THREAD)
+    bounds = [min(N, (n_blocks * i // parts) * chunk) for i in range(parts + 1)]
+    return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])), threads)
+
+
+def in_blocks(K, N: int, chunk: int, block) -> list:
+    """``block(start, stop)`` for every block of ``chunk`` samples, the blocks shared out over
+    threads by ``split_batch``; the list of every part's results (one list per part)."""
+
+    def part(lo, hi):
+        return [block(start, min(hi, start + chunk)) for start in range(lo, hi, chunk)]
+
+    return split_batch(K, part, N, chunk)

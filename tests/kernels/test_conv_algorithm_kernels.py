@@ -1,0 +1,144 @@
+"""Winograd F(2x2, 3x3) and direct-convolution kernels (CPU) against their naive references, and
+the references against the definition (a convolution computed tap by tap)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minitorch_cv.kernels import cpu
+from minitorch_cv.kernels import reference as ref
+from minitorch_cv.testing.strategies import conv_configs
+
+SETTINGS = settings(max_examples=15, deadline=None)
+DTYPES = st.sampled_from([np.float32, np.float64])
+
+
+def _tol(dtype):
+    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def winograd_cases(draw):
+    """A batch, channels, an image and a padding from -2 to 3 (negative: the input gradient of
+    a convolution with padding above 2); the output is at least 1x1."""
+    ph, pw = draw(st.integers(-2, 3)), draw(st.integers(-2, 3))
+    H = draw(st.integers(max(1, 3 - 2 * ph), 8))
+    W = draw(st.integers(max(1, 3 - 2 * pw), 8))
+    return dict(N=draw(st.integers(1, 2)), C=draw(st.integers(1, 3)),
+                C_out=draw(st.integers(1, 3)), H=H, W=W, ph=ph, pw=pw,
+                out_h=H + 2 * ph - 2, out_w=W + 2 * pw - 2)
+
+
+def _cut_padding(x, ph, pw):
+    """(x with negative padding) as x cropped by -p and padding 0, for the definition."""
+    return x[:, :, max(0, -ph):x.shape[2] - max(0, -ph), max(0, -pw):x.shape[3] - max(0, -pw)]
+
+
+@SETTINGS
+@given(case=winograd_cases(), dtype=DTYPES, seed=st.integers(0, 99))
+def test_winograd_transforms_match_reference_and_compose_to_the_convolution(case, dtype, seed):
+    rng = np.random.default_rng(seed)
+    N, C, C_out, ph, pw = case["N"], case["C"], case["C_out"], case["ph"], case["pw"]
+    out_h, out_w = case["out_h"], case["out_w"]
+    x = rng.standard_normal((N, C, case["H"], case["W"])).astype(dtype)
+    w = rng.standard_normal((C_out, C, 3, 3)).astype(dtype)
+    tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
+    U = cpu.winograd_filter_transform(w)
+    V = cpu.winograd_input_transform(x, ph, pw, tiles_h, tiles_w)
+    assert U.shape == (4, 4, C_out, C) and V.shape == (4, 4, C, N, tiles_h, tiles_w)
+    assert U.dtype == V.dtype == dtype
+    np.testing.assert_allclose(U, ref.winograd_filter_transform(w), **_tol(dtype))
+    np.testing.assert_array_equal(V, ref.winograd_input_transform(x, ph, pw, tiles_h, tiles_w))
+    M = np.matmul(U.reshape(16, C_out, C), V.reshape(16, C, -1))
+    M = M.reshape(4, 4, C_out, N, tiles_h, tiles_w)
+    y = cpu.winograd_output_transform(M, out_h, out_w)
+    assert y.shape == (N, C_out, out_h, out_w) and y.dtype == dtype
+    np.testing.assert_allclose(y, ref.winograd_output_transform(M, out_h, out_w), **_tol(dtype))
+    # the three transforms around the 16 GEMMs are the convolution (float64 reference)
+    x64 = _cut_padding(x.astype(np.float64), ph, pw)
+    definition = ref.conv2d_direct_forward(x64, w.astype(np.float64), 1, 1, max(ph, 0),
+                                           max(pw, 0), 1, 1, 1, out_h, out_w)
+    np.testing.assert_allclose(y, definition, rtol=1e-4 if dtype == np.float32 else 1e-11,
+                               atol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+@SETTINGS
+@given(case=winograd_cases(), dtype=DTYPES, seed=st.integers(0, 99))
+def test_winograd_weight_gradient_transforms_match_reference_and_are_adjoints(case, dtype, seed):
+    # <output_transform(M), g> == <M, grad_output_transform(g)>, and the same for the filter
+    # transform: the weight gradient of the Winograd computation is the adjoint of its forward
+    rng = np.random.default_rng(seed)
+    N, C, C_out = case["N"], case["C"], case["C_out"]
+    out_h, out_w = case["out_h"], case["out_w"]
+    tiles = (-(-out_h // 2), -(-out_w // 2))
+    g = rng.standard_normal((N, C_out, out_h, out_w)).astype(dtype)
+    dM = cpu.winograd_grad_output_transform(g, *tiles)
+    assert dM.shape == (4, 4, C_out, N, *tiles) and dM.dtype == dtype
+    np.testing.assert_allclose(dM, ref.winograd_grad_output_transform(g, *tiles), **_tol(dtype))
+    M = rng.standard_normal(dM.shape)
+    np.testing.assert_allclose(np.sum(ref.winograd_output_transform(M, out_h, out_w) * g),
+                               np.sum(M * ref.winograd_grad_output_transform(g, *tiles)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+    grad_U = rng.standard_normal((4, 4, C_out, C)).astype(dtype)
+    grad_w = cpu.winograd_grad_filter_transform(grad_U)
+    assert grad_w.shape == (C_out, C, 3, 3) and grad_w.dtype == dtype
+    np.testing.assert_allclose(grad_w, ref.winograd_grad_filter_transform(grad_U), **_tol(dtype))
+    w = rng.standard_normal((C_out, C, 3, 3))
+    np.testing.assert_allclose(np.sum(ref.winograd_filter_transform(w) * grad_U),
+                               np.sum(w * ref.winograd_grad_filter_transform(grad_U)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
+def test_winograd_multiplies_16_times_per_tile_and_channel_pair():
+    # the elementwise product of the 4x4 transformed tiles: a 2x2 output tile per 16 products
+    # (the definition: 4 outputs x 9 taps = 36), so 36 / 16 = 2.25x fewer
+    U, V = np.ones((4, 4, 1, 1)), np.ones((4, 4, 1, 1, 1, 1))
+    assert U.size == 16 and V[:, :, 0, 0].size == 16 and 4 * 9 / 16 == 2.25
+    d = np.arange(16.0).reshape(1, 1, 4, 4)
+    g = np.arange(9.0).reshape(1, 1, 3, 3)
+    tile = ref.winograd_output_transform(
+        (ref.winograd_filter_transform(g)[:, :, :, :, None, None]
+         * ref.winograd_input_transform(d, 0, 0, 1, 1)[:, :, :, :, :, :]), 2, 2)
+    np.testing.assert_allclose(tile, ref.conv2d_direct_forward(d, g, 1, 1, 0, 0, 1, 1, 1, 2, 2))
+
+
+def _geometry(cfg):
+    return (cfg["sh"], cfg["sw"], cfg["ph"], cfg["pw"], cfg["dh"], cfg["dw"], cfg["groups"])
+
+
+@SETTINGS
+@given(cfg=conv_configs(), dtype=DTYPES, seed=st.integers(0, 99))
+def test_direct_kernels_match_reference(cfg, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((cfg["N"], cfg["C"], cfg["H"], cfg["W"])).astype(dtype)
+    w = rng.standard_normal((cfg["C_out"], cfg["C"] // cfg["groups"], cfg["kh"], cfg["kw"]))
+    w = w.astype(dtype)
+    geo = _geometry(cfg)
+    out = cpu.conv2d_direct_forward(x, w, *geo, cfg["out_h"], cfg["out_w"])
+    assert out.shape == (cfg["N"], cfg["C_out"], cfg["out_h"], cfg["out_w"])
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, ref.conv2d_direct_forward(x, w, *geo, cfg["out_h"],
+                                                              cfg["out_w"]), **_tol(dtype))
+    g = rng.standard_normal(out.shape).astype(dtype)
+    grad_x = cpu.conv2d_direct_grad_input(g, w, cfg["H"], cfg["W"], *geo)
+    assert grad_x.shape == x.shape and grad_x.dtype == dtype
+    np.testing.assert_allclose(grad_x, ref.conv2d_direct_grad_input(g, w, cfg["H"], cfg["W"],
+                                                                     *geo), **_tol(dtype))
+    grad_w = cpu.conv2d_direct_grad_weight(x, g, cfg["kh"], cfg["kw"], *geo)
+    assert grad_w.shape == w.shape and grad_w.dtype == dtype
+    np.testing.assert_allclose(grad_w, ref.conv2d_direct_grad_weight(x, g, cfg["kh"], cfg["kw"],
+                                                                      *geo), **_tol(dtype))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_direct_reference_is_the_im2col_reference(stride):
+    # two independent oracles of the same convolution: direct loops and im2col + a product
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
+    out_h, out_w = (7 + 2 - 2 * 2 - 1) // stride + 1, (6 + 0 - 1 - 1) // stride + 1
+    col = ref.im2col(x, 3, 2, stride, stride, 1, 0, 2, 1, out_h, out_w)  # (N, C, kh, kw, L)
+    col = col.reshape(2, 2, 2 * 3 * 2, out_h * out_w)  # (N, groups, Cg*kh*kw, L)
+    expected = np.einsum("gok,ngkl->ngol", w.reshape(2, 3, -1), col).reshape(2, 6, out_h, out_w)
+    np.testing.assert_allclose(ref.conv2d_direct_forward(x, w, stride, stride, 1, 0, 2, 1, 2,
+                                                         out_h, out_w), expected, rtol=1e-12)
