@@ -103,3 +103,17 @@ viz.plot_training_curves(curves(history), lesson.figure("alexnet_small_training"
 
 # %%
 lesson.finish()
+
+# %% [markdown]
+# ## Build it yourself
+#
+# The workbench checks your own version of what this lesson used, stage by stage
+# (worked examples, property tests with the smallest failing case, gradcheck,
+# PyTorch, then your code plugged into a network). Exercises for this lesson:
+# `dropout`.
+#
+# In a terminal: `minitorch-cv exercise start NAME` writes the template,
+# `minitorch-cv exercise check NAME` checks it, `minitorch-cv exercise hint NAME`
+# gives the next hint. From a notebook: `from minitorch_cv import exercises`, then
+# `exercises.start(NAME)` and `exercises.check(NAME, your_function)`. See
+# `docs/exercises/index.md`.

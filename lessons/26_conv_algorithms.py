@@ -25,12 +25,20 @@ import numpy as np
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
-from minitorch_cv import models
+from minitorch_cv import models, viz
 from minitorch_cv.kernels import reference
 from minitorch_cv.summary import summary
 
-lesson = lesson_setup("26_conv_algorithms", __doc__)
-rng = np.random.default_rng(0)
+# %% tags=["parameters"]
+# Settings: a notebook runs with these; on the command line, --smoke, --epochs N and
+# --seed N override them.
+SMOKE = False  # True: tiny sizes and few repeats; checks that the lesson runs, not a result
+EPOCHS = None  # unused: nothing is trained here
+SEED = 0
+
+# %%
+lesson = lesson_setup("26_conv_algorithms", __doc__, smoke=SMOKE, epochs=EPOCHS, seed=SEED)
+rng = np.random.default_rng(lesson.seed)
 
 # %% [markdown]
 # ## 1. Direct loops: the definition
@@ -134,7 +142,7 @@ ax.set_ylabel("forward + backward, ms (log scale)")
 ax.set_title(f"conv2d algorithms, batch {batch} (missing bar: does not apply)")
 ax.legend()
 fig.tight_layout()
-fig.savefig(lesson.figure("conv_algorithm_times"))
+viz.save_figure(fig, lesson.figure("conv_algorithm_times"))
 plt.close(fig)
 
 # %% [markdown]
