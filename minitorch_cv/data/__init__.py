@@ -7,7 +7,7 @@
 """
 
 from . import transforms
-from .cifar import CIFAR10
+from .cifar import CIFAR10, CIFARFormatError
 from .dataloader import DataLoader, collate_arrays, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .download import DatasetNotFoundError, DownloadError
@@ -28,6 +28,7 @@ from .vision import MNIST, EmbeddedDataWarning, EmbeddedFashionMNIST, FashionMNI
 
 __all__ = [
     "CIFAR10",
+    "CIFARFormatError",
     "MNIST",
     "DatasetNotFoundError",
     "DownloadError",
