@@ -26,6 +26,7 @@ import io
 import math
 import pickle
 import pickletools
+import warnings
 
 import numpy as np
 
@@ -208,13 +209,17 @@ def loads(raw: bytes):
     Raises:
         UnsafePickleError: for any problem (the original exception is chained).
     """
-    scan(raw)
-    try:
-        result = RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except UnsafePickleError:
-        raise
-    except Exception as exc:  # truncated or inconsistent streams raise a dozen types
-        raise UnsafePickleError(f"{type(exc).__name__}: {exc}") from exc
+    # protocol 0 strings with bad escapes warn (DeprecationWarning) in both readers: the bytes
+    # are checked here, the warning would only repeat it to whoever loads the dataset
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scan(raw)
+        try:
+            result = RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
+        except UnsafePickleError:
+            raise
+        except Exception as exc:  # truncated or inconsistent streams raise a dozen types
+            raise UnsafePickleError(f"{type(exc).__name__}: {exc}") from exc
     if isinstance(result, dict):
         return {key: _real(value) for key, value in result.items()}
     return _real(result)
