@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from .. import kernels
 from ..autograd.function import Function
+from .kernel_dtype import check_kernel_dtype
 
 IM2COL_BUDGET_BYTES = 256 * 2**20
 """Most column bytes one conv holds: up to it a batch's columns are kept for backward, above
@@ -145,6 +146,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                 groups=1):
+        check_kernel_dtype(x, "conv2d")
         K, xp = kernels.for_device(ctx.device), ctx.xp
         N, C, H, W = x.shape
         C_out, Cg, kh, kw = weight.shape
