@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,7 +188,8 @@ def download_cifar10(root: Path) -> Path:
             folder, _, name = member.name.partition("/")
             if not member.isfile() or folder != FOLDER or not name or "/" in name or ".." in name:
                 continue
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target)
+            dl.remove_stale_temps(target, name)
+            fd, tmp = dl.create_temp(target, name)
             try:
                 with os.fdopen(fd, "wb") as out:
                     shutil.copyfileobj(tar.extractfile(member), out)
