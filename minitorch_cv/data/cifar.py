@@ -78,7 +78,8 @@ def _read(path: Path, check_integrity: bool) -> dict:
     if type(content) is not dict:
         raise _fail(path, f"holds a {type(content).__name__}, not a dict")
     # Python 2 pickles (the official files) have bytes keys; Python 3 ones may have str keys
-    return {key.encode() if type(key) is str else key: value for key, value in content.items()}
+    return {key.encode("utf-8", "replace") if type(key) is str else key: value
+            for key, value in content.items()}
 
 
 def load_batch(path, check_integrity: bool = False) -> dict:
@@ -95,15 +96,17 @@ def load_batch(path, check_integrity: bool = False) -> dict:
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != PIXELS:
         raise _fail(path, f"b'data' is {data.dtype} {data.shape}, not uint8 (n, {PIXELS})")
     if isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu":
-        labels = labels.astype(np.int64)
+        in_range = not len(labels) or (0 <= labels.min() and labels.max() < NUM_CLASSES)
     elif type(labels) is list and all(type(label) is int for label in labels):
-        labels = np.array(labels, dtype=np.int64) if labels else np.zeros(0, np.int64)
+        # checked as Python ints: a label of 2**70 would overflow NumPy's int64
+        in_range = all(0 <= label < NUM_CLASSES for label in labels)
     else:
         raise _fail(path, f"b'labels' is {type(labels).__name__}, not a list of ints")
     if len(labels) != len(data):
         raise _fail(path, f"{len(data)} images but {len(labels)} labels")
-    if len(labels) and not (0 <= labels.min() and labels.max() < NUM_CLASSES):
-        raise _fail(path, f"labels range over {labels.min()}..{labels.max()}, not 0..9")
+    if not in_range:
+        raise _fail(path, f"labels range over {min(labels)}..{max(labels)}, not 0..9")
+    labels = np.array(labels, dtype=np.int64).reshape(-1)
     return {**batch, b"data": data, b"labels": labels}
 
 

@@ -207,6 +207,10 @@ _SHARED_BOMB = pickle.dumps({b"data": functools.reduce(lambda x, _: [x, x], rang
         (b"\x80\x02]r\xff\xff\xff\x7f.", "memo index"),  # asks for a 16 GiB memo
         (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 10]}), "0..9"),
         (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1]}), "2 images"),
+        (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [2**70]}), "0..9"),
+        (pickle.dumps({"\ud800": 1, b"data": np.zeros((1, 3072), np.uint8)}), "b'labels'"),
+        (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": np.array([-1])}),
+         "0..9"),
         (pickle.dumps({b"data": np.zeros((2, 3071), np.uint8), b"labels": [1]}), "3072"),
         (pickle.dumps({b"data": np.zeros((1, 3072), np.float32), b"labels": [1]}), "uint8"),
         (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [True]}), "ints"),
