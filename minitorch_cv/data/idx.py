@@ -88,6 +88,10 @@ def _parse(stream, path: Path, file_size: int, compressed: bool, expected_magic:
     dims = tuple(int.from_bytes(raw_dims[4 * i:4 * i + 4], "big") for i in range(ndim))
     dtype = _IDX_DTYPES[type_code]
     expected = math.prod(dims) * dtype.itemsize
+    if math.prod(n for n in dims if n) * dtype.itemsize > np.iinfo(np.intp).max:
+        # NumPy refuses such a shape even when a 0 makes it empty
+        raise IDXFormatError(f"{path}: the header's sizes {dims} are too large for any array. "
+                             f"{FIX}")
     # what the file can hold, checked before a byte of the body is read or inflated
     room = file_size * DEFLATE_MAX_RATIO + 1024 if compressed else file_size - 4 - 4 * ndim
     if expected > room:

@@ -251,6 +251,17 @@ def test_header_claims_are_bounded_by_what_the_file_can_hold(tmp_path):
         read_idx(tmp_path / "claims")
 
 
+def test_an_empty_array_with_huge_sizes_is_a_clear_error(tmp_path):
+    """(0, 2**32-1, 2**32-1, 2**32-1) holds no bytes, but NumPy refuses the shape itself."""
+    dims = (0, 2**32 - 1, 2**32 - 1, 2**32 - 1)
+    path = tmp_path / "empty-but-huge"
+    path.write_bytes(bytes([0, 0, 8, 4]) + b"".join(n.to_bytes(4, "big") for n in dims))
+    with pytest.raises(IDXFormatError, match=r"empty-but-huge.*too large for any array"):
+        read_idx(path)
+    path.write_bytes(bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (0, 28, 28)))
+    assert read_idx(path).shape == (0, 28, 28)
+
+
 @pytest.mark.parametrize("ndim", [65, 255])
 def test_too_many_dimensions_is_a_clear_error(tmp_path, ndim):
     path = tmp_path / "deep.gz"
