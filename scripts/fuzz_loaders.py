@@ -42,7 +42,7 @@ def _idx(array: np.ndarray, type_code: int = 0x08) -> bytes:
 def seeds() -> list[bytes]:
     """Valid inputs of every kind (the first byte is the kind)."""
     idx = [_idx(np.arange(24, dtype=np.uint8).reshape(2, 3, 4)), _idx(np.arange(5, dtype=np.uint8)),
-           _idx(np.array([1.5, -2.0], ">f4"), 0x0D)]
+           _idx(np.array([1.5, -2.0], ">f4"), 0x0D), _idx(np.zeros((0, 3), np.uint8))]
     batch = {b"batch_label": b"b", b"labels": [3, 1], b"filenames": [b"a", b"b"],
              b"data": (np.arange(2 * 3072) % 251).astype(np.uint8).reshape(2, 3072)}
     meta = {b"label_names": [b"cat"] * 10, b"num_vis": 3072}

@@ -31,6 +31,7 @@ IDX_SEEDS = [
     _idx(np.arange(5, dtype=np.uint8)),
     _idx(np.array([1.5, -2.0], dtype=">f4"), 0x0D),
     _idx(np.arange(6, dtype=">i2").reshape(3, 2), 0x0B),
+    _idx(np.zeros((0, 3), dtype=np.uint8)),
 ]
 _BATCH = {b"batch_label": b"training batch", b"labels": [3, 1],
           b"data": np.arange(2 * 3072, dtype=np.uint64).astype(np.uint8).reshape(2, 3072),
@@ -112,7 +113,7 @@ def test_the_fuzz_seeds_are_valid(folder):
     """The mutations start from files the readers accept (else the fuzz proves little)."""
     for i, seed in enumerate(IDX_SEEDS):
         (folder / f"seed{i}").write_bytes(seed)
-        assert read_idx(folder / f"seed{i}").size > 0
+        assert read_idx(folder / f"seed{i}").nbytes == len(seed) - 4 - 4 * seed[3]
     for i, seed in enumerate(CIFAR_SEEDS[:-1]):
         (folder / f"batch{i}").write_bytes(seed)
         assert load_batch(folder / f"batch{i}")[b"labels"].tolist() == [3, 1]
