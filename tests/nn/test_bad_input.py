@@ -31,7 +31,10 @@ torch = pytest.importorskip("torch")
     (lambda m: m.MaxPool2d(2, dilation=0), "dilation must be >= 1", "dilation"),
     (lambda m: m.AvgPool2d(0), "kernel_size must be >= 1", "stride should not be zero"),
     (lambda m: m.AvgPool2d(3, padding=2), "at most half the kernel size", "at most half"),
-])
+], ids=["conv_k0", "conv_k3x0", "conv_s0", "conv_s_neg", "conv_p_neg", "conv_d0", "conv_g0",
+        "conv_g_in", "conv_g_out", "maxpool_k0", "maxpool_s0", "maxpool_p_neg", "maxpool_p_big",
+        "maxpool_d0", "avgpool_k0", "avgpool_p_big"])
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors:UserWarning")
 def test_impossible_windows_raise_torchs_error_class(make, ours, theirs):
     x = torch.randn(1, 4, 6, 6)
     with pytest.raises((RuntimeError, ValueError), match=theirs) as torch_error:
@@ -112,6 +115,7 @@ def test_half_precision_is_refused_at_the_kernel_ops(device):
     assert model.half().float().to(device)(x.float()).dtype == np.float32
 
 
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental:UserWarning")
 def test_bfloat16_torch_weights_load_as_float32(tmp_path):
     from safetensors.torch import save_file
 
