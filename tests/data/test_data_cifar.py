@@ -194,6 +194,9 @@ def test_wrong_md5_names_the_file_and_both_fixes(isolated):
     assert "download=True" in message and "check_integrity=False" in message
 
 
+# 37 bytes in the official (Python 2) layout: b"data" is a list that holds itself twice. NumPy's
+# shape discovery walks its 2**64 paths: the old loader hung here forever.
+_SELF_TWICE = b"\x80\x02}q\x01(U\x04dataq\x02]q\x03(h\x03h\x03eU\x06labelsq\x04h\x03u."
 _SHARED_BOMB = pickle.dumps({b"data": functools.reduce(lambda x, _: [x, x], range(60), [0]),
                              b"labels": [0]}, protocol=2)
 
@@ -203,6 +206,7 @@ _SHARED_BOMB = pickle.dumps({b"data": functools.reduce(lambda x, _: [x, x], rang
     [
         (b"", "not a valid pickle"),
         (b"\x80\x02]q\x00h\x00a.", "b'data'|not a dict"),  # a list that holds itself
+        (_SELF_TWICE, "b'data' is list"),
         (_SHARED_BOMB, "b'data' is list"),  # 2**60 leaves through shared sublists
         (b"\x80\x02]r\xff\xff\xff\x7f.", "memo index"),  # asks for a 16 GiB memo
         (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 10]}), "0..9"),
@@ -219,7 +223,7 @@ _SHARED_BOMB = pickle.dumps({b"data": functools.reduce(lambda x, _: [x, x], rang
         (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8)})[:-9], "valid pickle"),
         (pickle.dumps(np.zeros(3)).replace(b"(K\x03", b"(K\xff"), "not a dict|3"),
     ],
-    ids=["empty", "self_reference", "shared_bomb", "memo_bomb", "label_10", "too_few_labels",
+    ids=["empty", "self_reference", "self_reference_twice", "shared_bomb", "memo_bomb", "label_10", "too_few_labels",
          "huge_label", "surrogate_key", "negative_label_array", "width_3071", "float_images",
          "bool_labels", "object_array", "nested_array", "cut_stream", "bad_array_state"],
 )
@@ -232,13 +236,15 @@ def test_corrupt_batches_raise_one_error_naming_the_file(tmp_path, content, prob
 
 
 def test_sharing_and_self_reference_load_in_bounded_time(tmp_path):
-    """The shared-sublist bomb hung the old loader forever: load it in a child with a timeout."""
+    """Both files hung the old loader forever: load them in a child with a timeout."""
+    (tmp_path / "twice").write_bytes(_SELF_TWICE)
     (tmp_path / "bomb").write_bytes(_SHARED_BOMB)
     code = ("import sys; from minitorch_cv.data.cifar import load_batch, CIFARFormatError\n"
-            "try:\n    load_batch(sys.argv[1])\nexcept CIFARFormatError:\n    print('refused')")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bomb")], timeout=120,
-                            capture_output=True, text=True)
-    assert result.stdout.strip() == "refused", result.stderr[-2000:]
+            "for path in sys.argv[1:]:\n    try:\n        load_batch(path)\n"
+            "    except CIFARFormatError:\n        print('refused')")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "twice"),
+                             str(tmp_path / "bomb")], timeout=120, capture_output=True, text=True)
+    assert result.stdout.split() == ["refused", "refused"], result.stderr[-2000:]
 
 
 def test_oversized_file_is_refused_unread(tmp_path, monkeypatch):
