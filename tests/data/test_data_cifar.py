@@ -223,8 +223,9 @@ _SHARED_BOMB = pickle.dumps({b"data": functools.reduce(lambda x, _: [x, x], rang
         (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8)})[:-9], "valid pickle"),
         (pickle.dumps(np.zeros(3)).replace(b"(K\x03", b"(K\xff"), "not a dict|3"),
     ],
-    ids=["empty", "self_reference", "self_reference_twice", "shared_bomb", "memo_bomb", "label_10", "too_few_labels",
-         "huge_label", "surrogate_key", "negative_label_array", "width_3071", "float_images",
+    ids=["empty", "self_reference", "self_reference_twice", "shared_bomb", "memo_bomb",
+         "label_10", "too_few_labels", "huge_label", "surrogate_key", "negative_label_array",
+         "width_3071", "float_images",
          "bool_labels", "object_array", "nested_array", "cut_stream", "bad_array_state"],
 )
 def test_corrupt_batches_raise_one_error_naming_the_file(tmp_path, content, problem):
