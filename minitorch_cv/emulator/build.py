@@ -177,11 +177,11 @@ def _locked(path: Path):
 def _build_atomically(cxx: str, flags: list[str], text: str, cpp: Path, library: Path) -> None:
     stem = f".{library.stem}."
     fd, partial_cpp = tempfile.mkstemp(prefix=stem, suffix=".cpp.partial", dir=library.parent)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    fd, partial = tempfile.mkstemp(prefix=stem, suffix=".so.partial", dir=library.parent)
-    os.close(fd)
+    fd_so, partial = tempfile.mkstemp(prefix=stem, suffix=".so.partial", dir=library.parent)
+    os.close(fd_so)
     try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
         # debug info names the final .cpp, not the temporary one
         rename = f"-fdebug-prefix-map={partial_cpp}={cpp}"
         result = subprocess.run([cxx, *flags, rename, "-x", "c++", partial_cpp, "-o", partial],
