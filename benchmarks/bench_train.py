@@ -105,8 +105,9 @@ class TorchLeNet5(tnn.Module):
 
 def mnist_arrays(root: str, train: bool):
     ds = MNIST(root=root, train=train)
-    x = ((ds.data.astype(np.float32) / 255 - MNIST_MEAN) / MNIST_STD)[:, None]
-    return np.ascontiguousarray(x, dtype=np.float32), ds.targets.astype(np.int64)
+    images, labels = np.asarray(ds.data), np.asarray(ds.targets)  # Tensors, as torchvision's
+    x = ((images.astype(np.float32) / 255 - MNIST_MEAN) / MNIST_STD)[:, None]
+    return np.ascontiguousarray(x, dtype=np.float32), labels.astype(np.int64)
 
 
 def lenet_epoch(root: str, lines: list[str]) -> None:

@@ -30,6 +30,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .generator import Generator
 from .ops.api import (
     abs,
     add,
@@ -74,7 +75,7 @@ from .serialization import CheckpointError, load, save
 
 # isort: split
 # the layers on top of the core: imported after it (tensor.py needs ops.api complete first)
-from . import functional, nn, optim
+from . import functional, nn, optim, utils  # utils: torch.utils.data's names
 from .summary import summary
 
 float = float32  # noqa: A001  (torch.float is float32)

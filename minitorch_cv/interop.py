@@ -297,11 +297,17 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
 
     def ours_hook(name):
         def hook(module, inputs, output):
-            output = _first_output(output)
-            if isinstance(output, Tensor):
-                if output.requires_grad and output.grad_fn is not None:
-                    output.retain_grad()
-                ours_records.setdefault(name, []).append((type(module).__name__, output))
+            first = _first_output(output)
+            if not isinstance(first, Tensor):
+                return None
+            values = first.detach().numpy().copy()  # before any later in-place op
+            if first.requires_grad and first.grad_fn is not None:
+                first.retain_grad()
+            ours_records.setdefault(name, []).append((type(module).__name__, values, first))
+            if isinstance(output, tuple):
+                return None
+            # as on the torch side: in-place ops downstream change a copy, not this output
+            return first.clone() if first.requires_grad else None
         return hook
 
     def torch_hook(name):
@@ -352,12 +358,12 @@ def compare_with_torch(model: Module, torch_model, x, train: bool = False,
     layers: list[LayerDiff] = []
     for name, calls in ours_records.items():
         theirs = theirs_records.get(name, [])
-        for k, (kind, ours_out) in enumerate(calls):
+        for k, (kind, ours_values, ours_out) in enumerate(calls):
             if k >= len(theirs):
                 break
             values, torch_out = theirs[k]
             label = name if len(calls) == 1 else f"{name}#{k + 1}"
-            out_abs, out_rel = _diff(ours_out.detach().numpy(), values)
+            out_abs, out_rel = _diff(ours_values, values)
             grad_abs = grad_rel = grad_bad = None
             if ours_out.grad is not None and torch_out.grad is not None:
                 grad_ours, grad_theirs = ours_out.grad.numpy(), torch_out.grad.numpy()

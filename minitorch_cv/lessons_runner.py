@@ -138,7 +138,7 @@ class Lesson:
             source = vision.MNIST(root=self.data_dir, train=train)
         else:
             source = vision.FashionMNIST(root=self.data_dir, train=train)
-        images, labels = source.data, source.targets
+        images, labels = np.asarray(source.data), np.asarray(source.targets)  # Tensors
         if limit is not None and limit < len(images):
             keep = np.random.default_rng(self.seed + int(train)).permutation(len(images))[:limit]
             images, labels = images[np.sort(keep)], labels[np.sort(keep)]

@@ -46,3 +46,23 @@ def generator(device: str = "cpu") -> np.random.Generator:
 def next_seed(device: str = "cpu") -> int:
     """A fresh 64-bit seed for a counter-based kernel (dropout)."""
     return int(generator(device).integers(0, 2**63 - 1, dtype=np.int64))
+
+
+def get_state() -> dict:
+    """Every generator's state, as plain data (a checkpoint can hold it): restore it with
+    ``set_state`` to continue the same random stream (resumed training)."""
+    return {"initial_seed": _initial_seed,
+            "generators": {key: gen.bit_generator.state for key, gen in _generators.items()}}
+
+
+def set_state(state: dict) -> None:
+    """Restore what ``get_state`` returned."""
+    global _initial_seed
+    generators = {}
+    for key, bit_state in state["generators"].items():
+        bits = np.random.PCG64()
+        bits.state = bit_state
+        generators[key] = np.random.Generator(bits)
+    _initial_seed = int(state["initial_seed"])
+    _generators.clear()
+    _generators.update(generators)

@@ -1,10 +1,10 @@
-"""Checkpoints: ``save(obj, path)`` / ``load(path)`` in the safetensors format, never pickle.
+"""Checkpoints: ``save(obj, f)`` / ``load(f)`` in the safetensors format, never pickle.
 
 Why not pickle (what ``torch.save`` uses): unpickling a file can run any code its author
 chose, so opening a downloaded checkpoint would be running a program. A safetensors file is an
 8-byte little-endian header length, a JSON header (dtype, shape and byte range of each tensor,
-plus ``__metadata__``: a map of strings to strings) and the raw tensor bytes. Reading it can
-only ever produce arrays and strings.
+plus ``__metadata__``: a map of strings to strings) and the raw tensor bytes
+(``safetensors_format.py`` writes and reads it). Reading it can only produce arrays and strings.
 
 Layout of our files:
 
@@ -13,32 +13,41 @@ Layout of our files:
   user reads our weights with ``safetensors.torch.load_file``; a nested checkpoint gives
   ``model.features.0.weight``, ``optimizer.state.0.exp_avg``...
 - Everything else (epoch, python numbers, strings, lists, dict keys that are ints, the nesting
-  itself) goes into ``__metadata__["minitorch_cv.structure"]``: a JSON tree whose leaves are
-  plain values or references to tensor entries. JSON is data: loading cannot run code.
+  itself, whole models as their constructor calls: see ``model_record.py``) goes into
+  ``__metadata__["minitorch_cv.structure"]``: a JSON tree whose leaves are plain values or
+  references to tensor entries. JSON is data: loading cannot run code.
 - ``__metadata__["minitorch_cv.sha256"]`` is the SHA-256 of the whole file with that one field
   blanked, so a flipped byte anywhere (header or data) is detected instead of loaded.
 
-Writes are atomic: the bytes go to a temporary file in the same directory, which is fsynced and
-then renamed over the target with ``os.replace``; a crash mid-save leaves the old file intact.
-Loading validates the header length, the JSON, dtypes, shapes, offsets and the total size
-before the safetensors parser sees the bytes; every problem is a ``CheckpointError`` that names
-the file and says what is wrong.
+The same object gives the same bytes every time. Writes are atomic: the bytes go to a
+temporary file in the same directory (``.NAME.PID.RANDOM.tmp``, created with the mode
+``open()`` would give: ``0o666`` minus the umask, or the mode of the file it replaces), which
+is fsynced and then renamed over the target; a crash or ``kill -9`` mid-save leaves the old
+file intact, and the next save to the same target removes temporary files whose process is
+gone. Every problem found on loading is a ``CheckpointError`` that names the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+import mmap as _mmap
 import os
+import re
+import secrets
 import struct
-import tempfile
+import time
 from collections import OrderedDict
 
 import numpy as np
 
-from . import backend
+from . import backend, model_record
 from .autograd.tensor import Tensor
+from .model_record import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from .safetensors_format import CheckpointError, decode, encode, parse
+
+__all__ = ["CheckpointError", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "load", "safe_globals", "save"]
 
 FORMAT = "minitorch_cv/1"
 _STRUCTURE_KEY = "minitorch_cv.structure"
@@ -46,18 +55,7 @@ _DIGEST_KEY = "minitorch_cv.sha256"
 _FORMAT_KEY = "minitorch_cv.format"
 _OUR_KEYS = (_FORMAT_KEY, _STRUCTURE_KEY, _DIGEST_KEY)
 _BLANK_DIGEST = "0" * 64
-_MAX_HEADER = 100_000_000  # the safetensors library's own limit
-_DTYPES = {"F16": "float16", "F32": "float32", "F64": "float64", "I8": "int8", "I16": "int16",
-           "I32": "int32", "I64": "int64", "U8": "uint8", "U16": "uint16", "U32": "uint32",
-           "U64": "uint64", "BOOL": "bool"}
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that is truncated, corrupted, foreign, or holds unsupported data."""
-
-    def __init__(self, path, problem: str):
-        super().__init__(f"cannot load checkpoint {os.fspath(path)!r}: {problem}")
-        self.path, self.problem = path, problem
+STALE_AFTER_SECONDS = 24 * 3600  # a temporary file this old is stale even if its pid lives
 
 
 # ----------------------------------------------------------------------------- saving
@@ -66,24 +64,30 @@ class _Flattener:
 
     def __init__(self):
         self.arrays: dict[str, np.ndarray] = {}
+        self.inside_module = False  # the state of a module is saved once, at its top
 
     def _name(self, path: tuple) -> str:
         base = ".".join(str(k) for k in path) or "tensor"
+        # a name must be valid UTF-8 (a lone surrogate is not); the structure keeps the key
+        base = base.encode("utf-8", "backslashreplace").decode("utf-8")
         name, n = base, 1
         while name in self.arrays or name == "__metadata__":
             name, n = f"{base}#{n}", n + 1
         return name
 
-    def _array(self, array: np.ndarray, path: tuple, kind: str) -> dict:
+    def _array(self, array: np.ndarray, path: tuple, kind: str, device: str = "cpu") -> dict:
         name = self._name(path)
         # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
         self.arrays[name] = array if array.flags.c_contiguous else array.copy(order="C")
-        return {"kind": kind, "key": name}
+        node = {"kind": kind, "key": name}
+        if device != "cpu":
+            node["device"] = device
+        return node
 
     def visit(self, obj, path: tuple = ()):
         where = ".".join(str(k) for k in path) or "<top level>"
         if isinstance(obj, Tensor):
-            return self._array(backend.to_numpy(obj.array), path, "tensor")
+            return self._array(backend.to_numpy(obj.array), path, "tensor", obj.device)
         if isinstance(obj, np.ndarray):
             return self._array(obj, path, "ndarray")
         if isinstance(obj, np.generic):
@@ -100,12 +104,15 @@ class _Flattener:
                     raise TypeError(f"cannot save a dict key of type {type(key).__name__} at "
                                     f"{where}: keys must be str, int, float, bool or None")
                 items.append([key, self.visit(value, (*path, key))])
-        else:
+            return {"kind": "ordered_dict" if isinstance(obj, OrderedDict) else "dict",
+                    "items": items}
+        node = model_record.describe(obj, self, path, where)
+        if node is None:
             raise TypeError(f"cannot save an object of type {type(obj).__name__} at {where}: "
                             "checkpoints hold tensors, arrays, numbers, strings, None, lists, "
-                            "tuples and dicts (no pickle, so no arbitrary objects)")
-        return {"kind": "ordered_dict" if isinstance(obj, OrderedDict) else "dict",
-                "items": items}
+                            "tuples, dicts and nn.Modules built by their constructors (no "
+                            "pickle, so no arbitrary objects)")
+        return node
 
 
 def _digest(blob: bytes | bytearray, start: int, end: int) -> str:
@@ -127,14 +134,12 @@ def _digest_span(blob, header_end: int) -> tuple[int, int] | None:
 
 
 def to_bytes(obj) -> bytes:
-    """The safetensors bytes ``save`` would write for ``obj``."""
-    from safetensors.numpy import save as st_save  # noqa: PLC0415
-
+    """The safetensors bytes ``save`` would write for ``obj`` (the same bytes every time)."""
     flat = _Flattener()
     structure = flat.visit(obj)
-    metadata = {_FORMAT_KEY: FORMAT, _STRUCTURE_KEY: json.dumps(structure),
-                _DIGEST_KEY: _BLANK_DIGEST}
-    blob = bytearray(st_save(flat.arrays, metadata=metadata))
+    metadata = {_DIGEST_KEY: _BLANK_DIGEST, _FORMAT_KEY: FORMAT,
+                _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"))}
+    blob = encode(flat.arrays, metadata)
     (header_len,) = struct.unpack("<Q", blob[:8])
     span = _digest_span(blob, 8 + header_len)
     assert span is not None, "internal error: digest field not found in the header"
@@ -142,14 +147,69 @@ def to_bytes(obj) -> bytes:
     return bytes(blob)
 
 
-def save(obj, path) -> None:
-    """Write ``obj`` (a state dict, or nested dicts/lists of tensors, numbers and strings) to
-    ``path`` in the safetensors format, atomically (temporary file, fsync, rename)."""
-    blob = to_bytes(obj)
+def _temp_pattern(base: str) -> re.Pattern:
+    return re.compile(rf"\.{re.escape(base)}\.(?:(\d+)\.[0-9a-f]{{8}}|[a-z0-9_]{{8}})\.tmp")
+
+
+def _remove_stale_temps(directory: str, base: str) -> None:
+    """Remove temporary files of earlier saves to the same target that were killed: their
+    process no longer exists (or they are older than ``STALE_AFTER_SECONDS``)."""
+    pattern = _temp_pattern(base)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        full = os.path.join(directory, name)
+        pid = int(match.group(1)) if match.group(1) else None
+        try:
+            if pid == os.getpid():
+                continue  # another thread of this process may be writing it
+            stale = time.time() - os.stat(full).st_mtime > STALE_AFTER_SECONDS
+            if pid is not None and not stale:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    stale = True
+                except PermissionError:  # alive, another user's
+                    pass
+            if stale:
+                os.unlink(full)
+        except OSError:
+            continue
+
+
+def _create_temp(directory: str, base: str, target: str) -> tuple[int, str]:
+    try:  # replacing a file keeps its permissions, as open(target, "wb") would
+        mode, keep = os.stat(target).st_mode & 0o7777, True
+    except OSError:
+        mode, keep = 0o666, False  # the kernel takes the umask off, as for open()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, mode)
+        except FileExistsError:
+            continue
+        if keep:
+            try:
+                os.chmod(tmp, mode)
+            except OSError:
+                pass
+        return fd, tmp
+
+
+def write_atomic(path, blob: bytes) -> None:
+    """Write ``blob`` to ``path`` atomically (temporary file, fsync, rename), with the
+    permissions ``open()`` would give. Used for checkpoints and exports."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
+    base = os.path.basename(path)
+    _remove_stale_temps(directory, base)
+    fd, tmp = _create_temp(directory, base, path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)
@@ -174,105 +234,92 @@ def save(obj, path) -> None:
         os.close(dir_fd)
 
 
+def save(obj, f, pickle_module=None, pickle_protocol=None) -> None:
+    """Write ``obj`` to ``f`` (a path, or a binary file object such as ``io.BytesIO``).
+
+    ``obj`` may be a state dict, nested dicts/lists/tuples of tensors, arrays, numbers and
+    strings, or a whole ``nn.Module`` (saved as its recorded constructor call plus its state
+    dict: see ``model_record``). A path is written atomically. ``pickle_module`` and
+    ``pickle_protocol`` are torch's arguments; there is no pickle here, so only their defaults
+    (``None``) are accepted.
+    """
+    if pickle_module is not None or pickle_protocol is not None:
+        raise TypeError("minitorch_cv.save writes safetensors, not pickles: pickle_module and "
+                        "pickle_protocol cannot be used; drop them")
+    blob = to_bytes(obj)
+    if hasattr(f, "write"):
+        f.write(blob)
+        return
+    write_atomic(f, blob)
+
+
 # ----------------------------------------------------------------------------- loading
-def _check_entry(path, name: str, entry, data_len: int) -> tuple[int, int]:
-    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-        raise CheckpointError(path, f"header entry {name!r} is not a tensor description "
-                                    "(dtype, shape, data_offsets)")
-    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-    if not isinstance(dtype, str) or dtype not in _DTYPES:
-        raise CheckpointError(path, f"tensor {name!r} has dtype {dtype!r}, which NumPy cannot "
-                                    f"hold (supported: {', '.join(_DTYPES)})")
-    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
-        raise CheckpointError(path, f"tensor {name!r} has an invalid shape {shape!r}")
-    if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(type(n) is int for n in offsets)
-            or not 0 <= offsets[0] <= offsets[1] <= data_len):
-        raise CheckpointError(path, f"tensor {name!r} has invalid data_offsets {offsets!r} "
-                                    f"(the data section is {data_len} bytes)")
-    expected = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize  # Python ints: no overflow
-    if offsets[1] - offsets[0] != expected:
-        raise CheckpointError(path, f"tensor {name!r}: shape {shape} of {dtype} needs "
-                                    f"{expected} bytes, its offsets span "
-                                    f"{offsets[1] - offsets[0]}")
-    return offsets[0], offsets[1]
+class _Loader:
+    """Rebuilds the structure tree: tensors placed by ``map_location``, modules allowed by
+    ``model_record``'s rules."""
 
+    def __init__(self, path, arrays: dict, map_location, weights_only: bool):
+        self.path, self.arrays, self.used = path, arrays, set()
+        self.map_location, self.weights_only = map_location, weights_only
 
-def _parse_header(path, blob: bytes) -> tuple[dict, dict, int]:
-    size = len(blob)
-    if size < 8:
-        raise CheckpointError(path, f"the file is {size} bytes, too short for a safetensors "
-                                    "header (truncated?)")
-    if blob[:2] == b"PK" or blob[:1] == b"\x80":
-        raise CheckpointError(path, "this looks like a pickle/zip checkpoint (torch.save); "
-                                    "minitorch_cv reads only safetensors files. In PyTorch, "
-                                    "convert it with safetensors.torch.save_file(state_dict)")
-    (header_len,) = struct.unpack("<Q", blob[:8])
-    if header_len > _MAX_HEADER or header_len > size - 8:
-        raise CheckpointError(path, f"the header claims {header_len} bytes but the file has "
-                                    f"{size - 8} after the length field (truncated, or not a "
-                                    "safetensors file)")
-    try:
-        header = json.loads(blob[8:8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CheckpointError(path, f"the header is not valid JSON ({exc}); the file is "
-                                    "corrupted or not a safetensors file") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(path, "the header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
-        raise CheckpointError(path, "__metadata__ must map strings to strings")
-    data_len = size - 8 - header_len
-    spans = sorted((_check_entry(path, name, entry, data_len), name)
-                   for name, entry in header.items())
-    position = 0
-    for (begin, end), name in spans:
-        if begin == end:
-            continue  # empty tensors take no bytes
-        if begin != position:
-            raise CheckpointError(path, f"tensor {name!r} starts at byte {begin}, expected "
-                                        f"{position}: the data section has gaps or overlaps")
-        position = end
-    if position != data_len:
-        raise CheckpointError(path, f"the tensors cover {position} bytes but the data section "
-                                    f"has {data_len} (truncated or padded file)")
-    return header, metadata, 8 + header_len
+    def device_for(self, location: str) -> str:
+        target = self.map_location
+        if isinstance(target, dict):
+            target = target.get(location, location)
+        elif target is None or callable(target):
+            target = location
+        return backend.check_device(str(target))
 
-
-def _rebuild(path, node, arrays: dict, used: set):
-    if not isinstance(node, dict) or "kind" not in node:
-        raise CheckpointError(path, "malformed structure metadata")
-    kind = node["kind"]
-    if kind in ("tensor", "ndarray", "npscalar"):
-        key = node.get("key")
-        if key not in arrays:
-            raise CheckpointError(path, f"structure refers to a missing tensor {key!r}")
-        used.add(key)
-        array = arrays[key]
-        if kind == "tensor":
+    def tensor(self, array, location: str):
+        if callable(self.map_location) and not isinstance(self.map_location, dict):
+            moved = self.map_location(Tensor._wrap(array, "cpu"), location)
+            if moved is not None:
+                if not isinstance(moved, Tensor):
+                    raise TypeError(f"map_location returned {type(moved).__name__}; it must "
+                                    "return a Tensor or None")
+                return moved
+        device = self.device_for(location)
+        if device == "cpu":
             return Tensor._wrap(array, "cpu")
-        return array if kind == "ndarray" else array[()]
-    if kind == "value":
-        return node.get("value")
-    if kind in ("list", "tuple"):
-        items = [_rebuild(path, v, arrays, used) for v in node.get("items", [])]
-        return items if kind == "list" else tuple(items)
-    if kind in ("dict", "ordered_dict"):
-        out = OrderedDict() if kind == "ordered_dict" else {}
-        for pair in node.get("items", []):
-            if not isinstance(pair, list) or len(pair) != 2:
-                raise CheckpointError(path, "malformed dict in structure metadata")
-            out[pair[0]] = _rebuild(path, pair[1], arrays, used)
-        return out
-    raise CheckpointError(path, f"unknown node kind {kind!r} in structure metadata")
+        return Tensor._wrap(backend.move_array(array, device), device)
+
+    def rebuild(self, node):
+        path = self.path
+        if not isinstance(node, dict) or "kind" not in node:
+            raise CheckpointError(path, "malformed structure metadata")
+        kind = node["kind"]
+        if kind in ("tensor", "ndarray", "npscalar"):
+            key = node.get("key")
+            if key not in self.arrays:
+                raise CheckpointError(path, f"structure refers to a missing tensor {key!r}")
+            self.used.add(key)
+            array = self.arrays[key]
+            if kind == "tensor":
+                location = node.get("device", "cpu")
+                if not isinstance(location, str):
+                    raise CheckpointError(path, f"tensor {key!r} has a malformed device")
+                return self.tensor(array, location)
+            return array if kind == "ndarray" else array[()]
+        if kind == "value":
+            return node.get("value")
+        if kind in ("list", "tuple"):
+            items = [self.rebuild(v) for v in node.get("items", [])]
+            return items if kind == "list" else tuple(items)
+        if kind in ("dict", "ordered_dict"):
+            out = OrderedDict() if kind == "ordered_dict" else {}
+            for pair in node.get("items", []):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise CheckpointError(path, "malformed dict in structure metadata")
+                out[pair[0]] = self.rebuild(pair[1])
+            return out
+        if kind in model_record.KINDS:
+            return model_record.rebuild(node, self)
+        raise CheckpointError(path, f"unknown node kind {kind!r} in structure metadata")
 
 
-def from_bytes(blob: bytes, path="<bytes>"):
+def from_bytes(blob, path="<bytes>", map_location=None, weights_only: bool = True):
     """Validate and decode checkpoint bytes (see ``load``)."""
-    from safetensors.numpy import load as st_load  # noqa: PLC0415
-
-    header, metadata, header_end = _parse_header(path, blob)
+    entries, metadata, data_start = parse(path, blob)
     ours = [k for k in _OUR_KEYS if k in metadata]
     if ours:
         if len(ours) != len(_OUR_KEYS):
@@ -280,59 +327,78 @@ def from_bytes(blob: bytes, path="<bytes>"):
             raise CheckpointError(path, f"minitorch_cv metadata is incomplete (missing "
                                         f"{missing}): the header was modified")
         if metadata[_FORMAT_KEY] != FORMAT:
-            raise CheckpointError(path, f"unknown format {metadata[_FORMAT_KEY]!r}, this "
+            raise CheckpointError(path, f"unknown format {metadata[_FORMAT_KEY]!r:.80}, this "
                                         f"version reads {FORMAT!r}")
-        span = _digest_span(blob, header_end)
+        span = _digest_span(blob, data_start)
         if span is None or bytes(blob[span[0]:span[1]]).decode("ascii", "replace") != \
                 metadata[_DIGEST_KEY]:
             raise CheckpointError(path, "the checksum field is damaged")
         if _digest(blob, *span) != metadata[_DIGEST_KEY]:
             raise CheckpointError(path, "checksum mismatch: the file was modified or corrupted "
                                         "after it was written")
-    try:
-        arrays = st_load(bytes(blob))
-    except Exception as exc:  # the parser's own complaint, after ours found nothing
-        raise CheckpointError(path, f"safetensors could not parse it: {exc}") from None
-    if set(arrays) != set(header):
-        raise CheckpointError(path, "the parser returned other tensors than the header lists")
+    arrays = decode(path, blob, entries, data_start)
+    loader = _Loader(path, arrays, map_location, weights_only)
     if not ours:
         # a plain safetensors file (e.g. safetensors.torch.save_file): a flat state dict
-        return OrderedDict((name, Tensor._wrap(arrays[name], "cpu")) for name in header)
-    used: set = set()
+        return OrderedDict((name, loader.tensor(arrays[name], "cpu")) for name in entries)
     try:
-        obj = _rebuild(path, json.loads(metadata[_STRUCTURE_KEY]), arrays, used)
-    except (json.JSONDecodeError, RecursionError, TypeError) as exc:
-        raise CheckpointError(path, f"structure metadata is malformed ({exc})") from None
-    if used != set(arrays):
-        extra = sorted(set(arrays) - used)[:5]
+        obj = loader.rebuild(json.loads(metadata[_STRUCTURE_KEY]))
+    except (ValueError, RecursionError, TypeError, AttributeError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(path, f"structure metadata is malformed ({exc!s:.200})") from None
+    if loader.used != set(arrays):
+        extra = sorted(set(arrays) - loader.used)[:5]
         raise CheckpointError(path, f"tensors {extra} are not referenced by the structure")
     return obj
 
 
-def load(path, device: str = "cpu", map_location: str | None = None):
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, device: str | None = None, **pickle_load_args):
     """Read a checkpoint written by ``save`` (or any plain safetensors file, returned as an
-    ordered dict of Tensors). Tensors are placed on ``device`` (``map_location``, torch's
-    name, is accepted as a device name too).
+    ordered dict of Tensors), with ``torch.load``'s arguments.
+
+    Args:
+        f: a path, or a binary file object.
+        map_location: where tensors go, as in torch: a device name (``"cpu"``, ``"cuda"``,
+            ``"cuda:0"``, ``"cuda-sim"``) or device object; a dict from saved location to
+            new location (``{"cuda": "cpu"}``); or a callable ``fn(tensor, location)`` called
+            with each tensor on the CPU and the device it was saved from, returning a Tensor
+            or ``None`` (keep the default). Default: the device each tensor was saved from.
+        pickle_module: torch's argument; nothing is unpickled here, so it is not used.
+        weights_only: torch's default ``True`` rebuilds only minitorch_cv's own model classes
+            and those allowed with ``add_safe_globals`` / ``safe_globals`` (or passed as
+            ``safe_globals=[...]``); ``False`` also rebuilds ``nn.Module`` subclasses whose
+            module is already imported (the course's ``torch.load(path, weights_only=False)``
+            for a model class defined in the script). Never imports other modules.
+        mmap: read the file through a memory map instead of one ``read()``.
+        device: minitorch_cv's older name for a device ``map_location``.
+        safe_globals: (keyword) classes allowed for this call only.
 
     Raises:
-        CheckpointError: the file is truncated, corrupted, not safetensors, or modified.
+        CheckpointError: the file is truncated, corrupted, not safetensors, modified, or holds
+            a model class that is not allowed (catchable as RuntimeError and
+            pickle.UnpicklingError, as torch.load's errors).
         FileNotFoundError: there is no such file.
     """
-    with open(path, "rb") as handle:
-        blob = handle.read()
-    obj = from_bytes(blob, path)
-    if map_location is not None:
-        device = str(map_location)
-    if device != "cpu":
-        obj = _to_device(obj, backend.check_device(device))
-    return obj
-
-
-def _to_device(obj, device: str):
-    if isinstance(obj, Tensor):
-        return Tensor._wrap(backend.move_array(obj.array, device), device)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_device(v, device) for v in obj)
-    if isinstance(obj, dict):
-        return type(obj)((k, _to_device(v, device)) for k, v in obj.items())
-    return obj
+    allowed = pickle_load_args.pop("safe_globals", None)
+    if pickle_load_args:
+        raise TypeError(f"load() got unexpected arguments {sorted(pickle_load_args)}: they "
+                        "configure pickle, which minitorch_cv does not use")
+    del pickle_module  # accepted for torch's signature: there is no unpickling to configure
+    if device is not None:
+        if map_location is not None:
+            raise TypeError("pass map_location or device, not both")
+        map_location = device
+    if map_location is not None and not (isinstance(map_location, dict)
+                                         or callable(map_location)):
+        map_location = backend.check_device(str(map_location))
+    path = getattr(f, "name", "<file object>") if hasattr(f, "read") else f
+    with model_record.safe_globals(allowed or []):
+        if hasattr(f, "read"):
+            return from_bytes(f.read(), path, map_location, weights_only is not False)
+        with open(f, "rb") as handle:
+            if mmap and os.fstat(handle.fileno()).st_size:
+                with _mmap.mmap(handle.fileno(), 0, access=_mmap.ACCESS_READ) as mapped:
+                    return from_bytes(mapped, path, map_location, weights_only is not False)
+            return from_bytes(handle.read(), path, map_location, weights_only is not False)

@@ -39,9 +39,11 @@ def _check_versions(node: Context) -> None:
     for counter, version, shape in node._saved_versions:
         if counter[0] != version:
             raise RuntimeError(
-                f"a tensor of shape {shape} needed by {node.name()} was modified in place "
-                f"(version {counter[0]}, expected {version}); compute with an out-of-place op "
-                "(x = x + y instead of x += y) or clone() the tensor before changing it"
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: a tensor of shape {list(shape)} saved by {node.name()} is at "
+                f"version {counter[0]}; expected version {version} instead. Hint: compute with "
+                "an out-of-place op (x = x + y instead of x += y, inplace=False) or clone() the "
+                "tensor before changing it"
             )
 
 

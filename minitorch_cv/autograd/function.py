@@ -24,7 +24,10 @@ Rules of the engine (first-order only: ``backward`` does not build a graph of it
   (``ctx.needs_input_grad[i]`` is False) or where the input is not a Tensor.
 - In-place changes are caught with version counters, as torch does: every array passed to
   ``save_for_backward`` that is an input's (or the output's) own data remembers that
-  tensor's ``_version``; if it changed before ``backward`` runs, backward raises.
+  tensor's ``_version``; if it changed before ``backward`` runs, backward raises. So save
+  only what backward needs (``Mul`` saves ``b`` only when ``a`` needs a gradient): a saved
+  array that is not needed would raise where torch does not. In-place ops themselves are
+  recorded by ``autograd/inplace.py``.
 """
 
 from __future__ import annotations

@@ -6,10 +6,9 @@ Differences from torch, on purpose:
   (changes through it are not seen by autograd). The raw ``numpy.ndarray`` / ``cupy.ndarray``
   is ``t.array`` (``t.numpy()`` copies to a host array). ``t.grad`` is a Tensor, as in torch.
 - Dtypes are NumPy dtypes (``minitorch_cv.float32 is numpy.dtype('float32')``).
-- In-place ops (``add_``, ``mul_``, ``zero_``, ``x[i] = v``, ...) are not differentiable: on a
-  tensor that requires grad they raise unless called under ``no_grad()`` (what optimizers and
-  initialisers do). Each bumps the tensor's version counter, so a backward that needs the old
-  values raises instead of computing a wrong gradient.
+- In-place ops (``add_``, ``relu_``, ``x[i] = v``, ``out += identity``; ``autograd/inplace.py``)
+  are recorded as torch records them, with torch's version-counter errors; on a view of a
+  tensor in a graph they raise instead of rewriting the base's graph.
 - First-order only: ``backward`` does not record a graph of its own.
 """
 
@@ -20,7 +19,6 @@ import weakref
 import numpy as np
 
 from .. import backend
-from .function import is_grad_enabled
 
 float16 = np.dtype("float16")
 float32 = np.dtype("float32")
@@ -320,82 +318,7 @@ class Tensor:
             grad = grad.astype(self.dtype, copy=False)
         run_backward(self, grad, retain_graph=retain_graph)
 
-    # ------------------------------------------------------------------ in-place (no autograd)
-    def _check_inplace(self, op: str) -> None:
-        if is_grad_enabled() and self.requires_grad:
-            raise RuntimeError(
-                f"{op}: in-place operations on a tensor that requires grad are not supported "
-                "(they would make recorded gradients wrong). Use the out-of-place form "
-                "(x = x + y), or wrap the update in `with minitorch_cv.no_grad():`"
-            )
-
-    def _set_data(self, array, op: str) -> Tensor:
-        self._check_inplace(op)
-        xp = self.xp
-        xp.copyto(self.array, xp.asarray(array).astype(self.dtype, copy=False), casting="unsafe")
-        self._version_counter[0] += 1
-        return self
-
-    def _operand_array(self, other):
-        if isinstance(other, Tensor):
-            if other.device != self.device:
-                raise RuntimeError(f"expected both tensors on {self.device}, got {other.device}")
-            return other.array
-        return other
-
-    def add_(self, other, alpha=1) -> Tensor:
-        return self._set_data(self.array + alpha * self._operand_array(other), "add_")
-
-    def sub_(self, other, alpha=1) -> Tensor:
-        return self._set_data(self.array - alpha * self._operand_array(other), "sub_")
-
-    def mul_(self, other) -> Tensor:
-        return self._set_data(self.array * self._operand_array(other), "mul_")
-
-    def div_(self, other) -> Tensor:
-        return self._set_data(self.array / self._operand_array(other), "div_")
-
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 (torch's names)
-        return self._set_data(self.xp.clip(self.array, min, max), "clamp_")
-
-    def fill_(self, value) -> Tensor:
-        return self._set_data(self.xp.full_like(self.array, self._operand_array(value)), "fill_")
-
-    def zero_(self) -> Tensor:
-        return self._set_data(self.xp.zeros_like(self.array), "zero_")
-
-    def copy_(self, src) -> Tensor:
-        src = src.array if isinstance(src, Tensor) else src
-        src = backend.move_array(src, self.device)
-        return self._set_data(self.xp.broadcast_to(src, self.shape), "copy_")
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        from ..random import generator  # noqa: PLC0415
-
-        return self._set_data(generator(self.device).uniform(a, b, self.shape), "uniform_")
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        from ..random import generator  # noqa: PLC0415
-
-        return self._set_data(generator(self.device).normal(mean, std, self.shape), "normal_")
-
-    def __setitem__(self, index, value) -> None:
-        self._check_inplace("__setitem__")
-        index = index.array if isinstance(index, Tensor) else index
-        self.array[index] = self._operand_array(value)
-        self._version_counter[0] += 1
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
+    # in-place ops (add_, mul_, relu_, __setitem__, __iadd__, ...): autograd/inplace.py
 
 
 from . import tensor_methods  # noqa: E402,F401  (attaches the differentiable ops as methods)

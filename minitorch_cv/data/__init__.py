@@ -1,24 +1,36 @@
-"""Data pipeline: datasets, the DataLoader, transforms, MixUp/CutMix, image datasets.
+"""Data pipeline: datasets, the DataLoader, samplers, transforms, MixUp/CutMix, image datasets.
 
-``from minitorch_cv.data import DataLoader, TensorDataset`` and
-``from minitorch_cv.data import transforms as T`` mirror ``torch.utils.data`` and
-``torchvision.transforms``; ``MNIST``, ``FashionMNIST`` and ``CIFAR10`` mirror
-``torchvision.datasets``.
+``minitorch_cv.utils.data`` offers the names of ``torch.utils.data`` and ``minitorch_cv.vision``
+those of ``torchvision`` (``datasets``, ``transforms``, ``utils.make_grid``); this package
+holds them all (see ``docs/data.md``).
 """
 
 from . import transforms
 from .cifar import CIFAR10, CIFARFormatError
-from .dataloader import DataLoader, collate_arrays, default_collate
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .collate import collate_arrays, default_collate, default_convert
+from .dataloader import DataLoader, get_worker_info
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .download import DatasetNotFoundError, DownloadError
-from .geometric import RandomResizedCrop, RandomRotation, Resize
+from .folder import DatasetFolder, ImageFolder
+from .geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
 from .idx import IDXFormatError, read_idx
 from .mix import cutmix, mixup, one_hot
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .transforms import (
     CenterCrop,
     Compose,
+    Grayscale,
     Lambda,
     Normalize,
+    Pad,
+    PILToTensor,
     RandomCrop,
     RandomHorizontalFlip,
     RandomVerticalFlip,
@@ -27,6 +39,22 @@ from .transforms import (
 from .vision import MNIST, EmbeddedDataWarning, EmbeddedFashionMNIST, FashionMNIST
 
 __all__ = [
+    "DatasetFolder",
+    "ImageFolder",
+    "BatchSampler",
+    "ConcatDataset",
+    "Grayscale",
+    "InterpolationMode",
+    "IterableDataset",
+    "Pad",
+    "PILToTensor",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "default_convert",
+    "get_worker_info",
     "CIFAR10",
     "CIFARFormatError",
     "MNIST",

@@ -1,128 +1,282 @@
-"""``DataLoader``: batches of a dataset as Tensors, optionally shuffled, reproducibly.
+"""``DataLoader``: batches of a dataset as Tensors, with ``torch.utils.data.DataLoader``'s
+arguments, defaults and argument errors.
 
-Collation rules (``default_collate``):
+How a batch is made: the ``batch_sampler`` (by default a ``BatchSampler`` over a
+``SequentialSampler``, or a ``RandomSampler`` with ``shuffle=True``) yields lists of indices;
+the samples at those indices go through ``collate_fn`` (``default_collate``). With
+``batch_size=None`` there is no batching: each sample goes through ``default_convert``.
 
-- floating-point values become ``float32`` Tensors (the engine's default dtype; images after
-  ``ToTensor`` are already float32);
-- integer scalars (class labels) become ``int64`` Tensors, as ``CrossEntropyLoss`` expects;
-- integer or boolean arrays keep their dtype (a ``uint8`` image stays ``uint8``);
-- tuples, lists and dicts are collated field by field.
+Fast path (ours): a dataset with ``get_batch(indices)`` (``TensorDataset``, the image
+datasets, a ``Subset`` of one) and no ``collate_fn`` given returns the stacked batch at once,
+the same values and dtypes that ``default_collate`` would make from the samples.
+
+Workers: ``num_workers > 0`` is accepted with torch's checks, and loading stays in this
+process, so results are identical to ``num_workers=0`` for a given seed. What a worker would
+see is emulated: batch ``k`` of an epoch is "loaded by" worker ``k % num_workers``;
+``worker_init_fn(worker_id)`` is called once per worker at the start of each epoch (once in
+all with ``persistent_workers=True``) in this process, and ``get_worker_info()`` answers
+inside it and while that worker's batches load. An ``IterableDataset`` is iterated once per
+worker, batches taken round-robin, as torch's workers do (so shard it with
+``get_worker_info()``, as in torch, or every sample comes ``num_workers`` times).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .. import backend
 from .. import random as _random
-from ..autograd.tensor import Tensor
+from .collate import collate_arrays, default_collate, default_convert
+from .dataset import IterableDataset
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
+
+_FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
-def _to_tensor(batch, per_sample_ndim: int) -> Tensor:
-    xp = backend.get_array_module(batch) if hasattr(batch, "dtype") else np
-    batch = xp.asarray(batch)
-    if batch.dtype.kind == "f":
-        batch = batch.astype(np.float32, copy=False)
-    elif batch.dtype.kind in "iu" and per_sample_ndim == 0:
-        batch = batch.astype(np.int64, copy=False)
-    return Tensor(batch)
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What ``get_worker_info()`` returns inside a worker (torch's fields)."""
+
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
 
 
-def collate_arrays(batch):
-    """Turn an already-stacked batch (array, or tuple/list/dict of arrays) into Tensors."""
-    if isinstance(batch, Tensor):
-        return batch
-    if isinstance(batch, Mapping):
-        return {key: collate_arrays(value) for key, value in batch.items()}
-    if isinstance(batch, (tuple, list)):
-        return type(batch)(collate_arrays(field) for field in batch)
-    ndim = getattr(batch, "ndim", 1)
-    return _to_tensor(batch, per_sample_ndim=max(ndim - 1, 0))
+_current_worker: WorkerInfo | None = None
 
 
-def default_collate(samples: list):
-    """Stack a list of samples into a batch of Tensors (see the module docstring for dtypes)."""
-    first = samples[0]
-    if isinstance(first, Mapping):
-        return {key: default_collate([s[key] for s in samples]) for key in first}
-    if isinstance(first, (tuple, list)):
-        if any(len(s) != len(first) for s in samples):
-            raise ValueError("every sample in a batch must have the same number of fields")
-        return type(first)(default_collate(list(field)) for field in zip(*samples))
-    if isinstance(first, Tensor):
-        return Tensor(first.xp.stack([s.array for s in samples]))
-    if isinstance(first, (bool, int, float, np.generic)) or getattr(first, "ndim", None) == 0:
-        return _to_tensor(np.asarray(samples), per_sample_ndim=0)
-    if hasattr(first, "shape"):
-        xp = backend.get_array_module(first)
-        return _to_tensor(xp.stack(samples), per_sample_ndim=first.ndim)
-    raise TypeError(f"default_collate does not know how to batch {type(first).__name__}")
+def get_worker_info() -> WorkerInfo | None:
+    """The current worker's ``WorkerInfo``; ``None`` outside of any worker (as torch)."""
+    return _current_worker
+
+
+class _InfiniteConstantSampler:
+    """An ``IterableDataset`` has no indices: a stream of ``None`` drives its batching."""
+
+    def __iter__(self):
+        while True:
+            yield None
 
 
 class DataLoader:
-    """Iterate over ``dataset`` in batches of Tensors.
+    """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``).
 
     Args:
-        dataset: a ``Dataset`` (anything with ``__len__`` and ``__getitem__``).
-        batch_size: samples per batch.
-        shuffle: a new random order every epoch (every call to ``iter``).
-        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        dataset: map-style (``__len__``, ``__getitem__``) or an ``IterableDataset``.
+        batch_size: samples per batch; ``None`` turns batching off.
+        shuffle: a new random order every epoch (a ``RandomSampler``).
+        sampler: an iterable of indices (mutually exclusive with ``shuffle``).
+        batch_sampler: an iterable of index lists (excludes batch_size, shuffle, sampler,
+            drop_last).
+        num_workers: accepted; loading stays in this process (see the module docstring).
         collate_fn: ``list of samples -> batch``; default ``default_collate``.
-        seed: with ``shuffle``, the loader owns a generator seeded with ``seed``: the sequence
-            of epoch orders is the same in every run, and each epoch differs from the last.
-            Without it, orders come from the global generator (``minitorch_cv.manual_seed``).
+        pin_memory: accepted; there is no pinned memory here (torch warns the same way on a
+            machine without an accelerator).
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        timeout, worker_init_fn, multiprocessing_context, prefetch_factor, persistent_workers,
+        pin_memory_device, in_order: torch's, checked as torch checks them.
+        generator: a ``minitorch_cv.Generator`` for the shuffle order; ``None`` uses the
+            global generator (``minitorch_cv.manual_seed``).
+        seed: ours: shuffle with a generator seeded with ``seed`` (kept for older code).
 
-    ``len(loader)`` is the number of batches per epoch. When the dataset has a
-    ``get_batch(indices)`` method (``TensorDataset``, ``Subset`` of one, the image datasets) and
-    no ``collate_fn`` is given, a batch is one fancy-index and one batched transform instead of
-    a Python loop over ``__getitem__``.
+    ``len(loader)`` is the number of batches per epoch.
     """
 
-    def __init__(
-        self,
-        dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        collate_fn: Callable | None = None,
-        seed: int | None = None,
-    ):
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.collate_fn = collate_fn
-        self.seed = seed
-        self._generator = np.random.default_rng(seed) if seed is not None else None
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler=None, batch_sampler=None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context=None,
+                 generator=None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True, seed: int | None = None):
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
+        _check_context(multiprocessing_context, num_workers)
+        if seed is not None and generator is None:
+            from ..generator import Generator  # noqa: PLC0415
+
+            generator = Generator().manual_seed(seed)
+        self._is_iterable = isinstance(dataset, IterableDataset)
+        if self._is_iterable:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                                ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{name} option, but got {name}={value}")
+            sampler = _InfiniteConstantSampler()
+        elif sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", UserWarning, stacklevel=2)
+        self._fast = collate_fn is None  # get_batch may stand in for default_collate
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        values = dict(dataset=dataset, batch_size=batch_size, sampler=sampler,
+                      batch_sampler=batch_sampler, drop_last=drop_last,
+                      num_workers=num_workers, collate_fn=collate_fn, pin_memory=pin_memory,
+                      timeout=timeout, worker_init_fn=worker_init_fn,
+                      multiprocessing_context=multiprocessing_context, generator=generator,
+                      prefetch_factor=2 if num_workers and prefetch_factor is None
+                      else prefetch_factor, persistent_workers=persistent_workers,
+                      pin_memory_device=pin_memory_device, in_order=in_order)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        self._epoch = 0
+        self._workers_started = False
+
+    def __setattr__(self, name, value):
+        if name in _FROZEN:
+            raise ValueError(f"{name} attribute should not be set after DataLoader is initialized")
+        object.__setattr__(self, name, value)
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
 
     def __len__(self) -> int:
-        n = len(self.dataset)
-        if self.drop_last:
-            return n // self.batch_size
-        return math.ceil(n / self.batch_size)
+        if not self._is_iterable:
+            return len(self._index_sampler)
+        length = len(self.dataset)  # TypeError if the stream has no length, as torch
+        if self.batch_size is None:
+            return length
+        full, rest = divmod(length, self.batch_size)
+        return full if self.drop_last or not rest else full + 1
 
-    def _order(self) -> np.ndarray:
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        gen = self._generator if self._generator is not None else _random.generator("cpu")
-        return gen.permutation(n)
-
-    def _fetch(self, indices: np.ndarray):
-        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
-            return collate_arrays(self.dataset.get_batch(indices))
-        samples = [self.dataset[int(i)] for i in indices]
-        return (self.collate_fn or default_collate)(samples)
+    def _fetch(self, indices):
+        dataset = self.dataset
+        if not self._auto_collation:
+            return self.collate_fn(dataset[indices])
+        if self._fast and hasattr(dataset, "get_batch"):
+            return collate_arrays(dataset.get_batch(np.asarray(indices, dtype=np.int64)))
+        if callable(getattr(dataset, "__getitems__", None)):
+            return self.collate_fn(dataset.__getitems__(list(indices)))
+        return self.collate_fn([dataset[i] for i in indices])
 
     def __iter__(self):
-        order = self._order()  # drawn when iteration starts, not in a generator's first next()
-        return self._batches(order)
+        # The order is drawn here, when iteration starts, not at a generator's first next().
+        indices = iter(self._index_sampler) if not self._is_iterable else None
+        infos = self._start_workers()
+        if self._is_iterable:
+            return self._stream(infos)
+        return self._map_batches(indices, infos)
 
-    def _batches(self, order: np.ndarray):
-        for b in range(len(self)):
-            yield self._fetch(order[b * self.batch_size : (b + 1) * self.batch_size])
+    def _start_workers(self) -> list[WorkerInfo | None]:
+        """The workers' ``WorkerInfo`` for this epoch, after running ``worker_init_fn``."""
+        if self.num_workers == 0:
+            return [None]
+        # Derived, not drawn: drawing would shift the random streams, and num_workers must
+        # change no result.
+        base_seed = (_random.initial_seed() * 1_000_003 + self._epoch) % 2**63
+        self._epoch += 1
+        infos = [WorkerInfo(i, self.num_workers, base_seed + i, self.dataset)
+                 for i in range(self.num_workers)]
+        if self.worker_init_fn is not None and not (self.persistent_workers
+                                                    and self._workers_started):
+            for info in infos:
+                with _as_worker(info):
+                    self.worker_init_fn(info.id)
+        self._workers_started = True
+        return infos
+
+    def _map_batches(self, indices, infos):
+        for k, batch_indices in enumerate(indices):
+            with _as_worker(infos[k % len(infos)]):
+                batch = self._fetch(batch_indices)
+            yield batch
+
+    def _stream(self, infos):
+        """Each worker iterates the dataset; batches are taken from the workers in turn."""
+        streams = []
+        for info in infos:
+            with _as_worker(info):
+                streams.append(iter(self.dataset))
+        active = list(range(len(streams)))
+        while active:
+            for worker in list(active):
+                with _as_worker(infos[worker]):
+                    batch = self._next_batch(streams[worker])
+                if batch is None:
+                    active.remove(worker)
+                else:
+                    yield batch[0]
+
+    def _next_batch(self, stream):
+        """``(batch,)`` of up to ``batch_size`` samples from ``stream``, or ``None`` at its end."""
+        if not self._auto_collation:
+            for sample in stream:
+                return (self.collate_fn(sample),)
+            return None
+        samples = []
+        for sample in stream:
+            samples.append(sample)
+            if len(samples) == self.batch_size:
+                break
+        if not samples or (self.drop_last and len(samples) < self.batch_size):
+            return None
+        return (self.collate_fn(samples),)
+
+
+class _as_worker:  # noqa: N801  (a context manager used like a function)
+    """Make ``get_worker_info()`` return ``info`` inside the ``with`` block."""
+
+    def __init__(self, info: WorkerInfo | None):
+        self.info = info
+
+    def __enter__(self):
+        global _current_worker
+        self.saved, _current_worker = _current_worker, self.info
+
+    def __exit__(self, *exc):
+        global _current_worker
+        _current_worker = self.saved
+
+
+def _check_context(context, num_workers: int) -> None:
+    if context is None:
+        return
+    if num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                         f"(num_workers > 0), but got num_workers={num_workers}")
+    methods = ("fork", "spawn", "forkserver")
+    if isinstance(context, str) and context not in methods:
+        raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                         f"{list(methods)}, but got multiprocessing_context={context!r}")
+
+
+def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
+    if num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                         "disable multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                         "let num_workers > 0 to enable multiprocessing, otherwise set "
+                         "prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError(f"prefetch_factor must be non-negative, got {prefetch_factor}")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import random as _random
+from ..autograd.tensor import Tensor
+from .image import apply_to_image, is_pil
 
 
 def augmentation_rng() -> np.random.Generator:
@@ -22,10 +24,17 @@ def size_pair(size, name: str) -> tuple[int, int]:
 
 
 class Transform:
-    """Base class: implement ``batch(x)`` for a batch; one sample is a batch of one."""
+    """Base class: implement ``batch(x)`` for a batch; one sample is a batch of one.
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.batch(np.asarray(x)[None])[0]
+    ``t(image)`` takes a PIL image (returns one), a Tensor (returns one) or an array (returns
+    one), as ``image.py`` describes; a transform whose PIL result must come from Pillow itself
+    (resampling: ``Resize``, ``RandomRotation``) overrides ``pil(image)``.
+    """
+
+    def __call__(self, x):
+        if is_pil(x) and hasattr(self, "pil"):
+            return self.pil(x)
+        return apply_to_image(x, self.batch)
 
     def batch(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define batch()")
@@ -39,4 +48,21 @@ def apply_batch(transform: Callable, x: np.ndarray) -> np.ndarray:
     """``transform.batch(x)`` if the transform has one, else a loop over samples (any callable)."""
     if hasattr(transform, "batch"):
         return transform.batch(x)
-    return np.stack([np.asarray(transform(sample)) for sample in x])
+    # A plain function gets what it would get image by image after ToTensor: a Tensor.
+    return np.stack([_as_array(transform(Tensor(sample))) for sample in x])
+
+
+def _as_array(value) -> np.ndarray:
+    array = getattr(value, "array", None)  # a Tensor's own array
+    return np.asarray(value if array is None else array)
+
+
+def batch_safe(transform) -> bool:
+    """True when ``apply_batch(transform, raw_images)`` equals transforming image by image.
+
+    That holds when the first step turns the raw ``(N, H, W[, C])`` bytes into ``(N, C, H, W)``
+    (``ToTensor``, ``PILToTensor``): every later step then sees a batch of what one image
+    would be. Steps before it expect PIL images, so the datasets go image by image.
+    """
+    steps = getattr(transform, "transforms", [transform])
+    return bool(steps) and getattr(steps[0], "converts_raw_batch", False)

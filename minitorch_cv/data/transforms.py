@@ -1,16 +1,17 @@
-"""Transforms on NumPy arrays, for one sample or a whole batch at once.
+"""Transforms with torchvision's names, for one image or a whole batch at once.
 
 Every transform has two entry points:
 
-- ``t(sample)``: one image. ``ToTensor`` takes a ``uint8`` image ``(H, W)`` or ``(H, W, C)``;
-  the others take its output, a float array ``(C, H, W)``.
-- ``t.batch(images)``: a batch with a leading ``N``, ``(N, H, W)`` / ``(N, H, W, C)`` for
-  ``ToTensor`` and ``(N, C, H, W)`` after it. Random transforms draw one set of parameters per
-  sample, in a few vectorised NumPy calls; the image datasets call ``batch`` so a DataLoader
-  batch is never a Python loop over images.
+- ``t(image)``: one image, as torchvision: a PIL image before ``ToTensor`` (returned as a PIL
+  image), a Tensor ``(C, H, W)`` after it (returned as a Tensor); ``ToTensor`` turns the first
+  into the second. NumPy arrays are accepted too and returned as arrays (``image.py``).
+- ``t.batch(images)``: a batch of arrays with a leading ``N``, ``(N, H, W)`` / ``(N, H, W, C)``
+  raw bytes for ``ToTensor`` and ``(N, C, H, W)`` after it. Random transforms draw one set of
+  parameters per sample, in a few vectorised NumPy calls; the image datasets call ``batch`` when
+  their transform starts with ``ToTensor``, so a DataLoader batch is not a loop over images.
 
 Randomness comes from ``minitorch_cv.random.generator("cpu")``, so ``minitorch_cv.manual_seed``
-makes augmentation repeatable. The bilinear ones (``Resize``, ``RandomRotation``,
+makes augmentation repeatable. The resampling ones (``Resize``, ``RandomRotation``,
 ``RandomResizedCrop``) are written in ``geometric.py`` and exported here too, so
 ``from minitorch_cv.data import transforms as T`` offers torchvision's names.
 """
@@ -21,11 +22,25 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .geometric import RandomResizedCrop, RandomRotation, Resize
+from ..autograd.tensor import Tensor
+from .color import ColorJitter, RandomGrayscale
+from .extra import RandomApply, RandomErasing, ToPILImage
+from .geometric import InterpolationMode, RandomResizedCrop, RandomRotation, Resize
+from .image import is_pil, pil_to_hwc, to_tensor_array
 from .transform_base import Transform, apply_batch, augmentation_rng, size_pair
 
 __all__ = [
     "CenterCrop",
+    "ChannelMismatchError",
+    "ColorJitter",
+    "RandomApply",
+    "RandomErasing",
+    "RandomGrayscale",
+    "ToPILImage",
+    "Grayscale",
+    "InterpolationMode",
+    "Pad",
+    "PILToTensor",
     "Compose",
     "Lambda",
     "Normalize",
@@ -65,18 +80,17 @@ class Compose(Transform):
 
 
 class ToTensor(Transform):
-    """``uint8`` ``(H, W)`` / ``(H, W, C)`` -> ``float32`` ``(C, H, W)`` in [0, 1].
+    """PIL image or ``(H, W[, C])`` array -> ``Tensor (C, H, W)``; ``uint8`` becomes ``float32``
+    in [0, 1], other dtypes are kept unscaled (torchvision's rule).
 
-    Scale first, then resize or rotate: interpolating ``uint8`` values and dividing afterwards
-    loses precision, and ``uint8`` arithmetic wraps around (``np.uint8(250) + 10 == 4``).
-    Float input is converted to ``float32`` without scaling (torchvision's rule).
+    ``batch`` takes the raw ``(N, H, W[, C])`` arrays the datasets hold and gives
+    ``(N, C, H, W)`` arrays.
     """
 
-    def __call__(self, image):
-        image = np.asarray(image)
-        if image.ndim not in (2, 3):
-            raise ValueError(f"ToTensor expects (H, W) or (H, W, C), got shape {image.shape}")
-        return self.batch(image[None])[0]
+    converts_raw_batch = True
+
+    def __call__(self, pic):
+        return Tensor(to_tensor_array(pic))
 
     def batch(self, images):
         images = np.asarray(images)
@@ -84,32 +98,68 @@ class ToTensor(Transform):
             images = images[..., None]  # (N, H, W) -> (N, H, W, 1)
         if images.ndim != 4:
             raise ValueError(f"ToTensor.batch expects (N, H, W[, C]), got shape {images.shape}")
-        out = images.transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
+        out = np.ascontiguousarray(images.transpose(0, 3, 1, 2))  # (N, H, W, C) -> (N, C, H, W)
         if out.dtype == np.uint8:
             return out.astype(np.float32) / np.float32(255)
-        return np.ascontiguousarray(out, dtype=np.float32)
+        return out
+
+
+class PILToTensor(Transform):
+    """PIL image -> ``Tensor (C, H, W)`` of the image's own dtype (``uint8``), unscaled."""
+
+    converts_raw_batch = True
+
+    def __call__(self, pic):
+        if not is_pil(pic):
+            raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
+        return Tensor(np.ascontiguousarray(pil_to_hwc(pic).transpose(2, 0, 1)))
+
+    def batch(self, images):
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[..., None]
+        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+
+
+class ChannelMismatchError(ValueError, RuntimeError):
+    """Per-channel values that do not match the image's channels (torch: a RuntimeError)."""
 
 
 class Normalize(Transform):
-    """``(x - mean[c]) / std[c]`` per channel of ``(C, H, W)`` / ``(N, C, H, W)`` input."""
+    """``(x - mean[c]) / std[c]`` per channel of a float ``(..., C, H, W)`` Tensor or array."""
 
-    def __init__(self, mean: Sequence[float] | float, std: Sequence[float] | float):
+    def __init__(self, mean: Sequence[float] | float, std: Sequence[float] | float,
+                 inplace: bool = False):
         self.mean = tuple(np.atleast_1d(np.asarray(mean, dtype=np.float64)).tolist())
         self.std = tuple(np.atleast_1d(np.asarray(std, dtype=np.float64)).tolist())
+        self.inplace = inplace  # accepted; the result is always a new array here
         if len(self.mean) != len(self.std):
             raise ValueError(f"mean and std differ in length: {self.mean} vs {self.std}")
         if any(s == 0 for s in self.std):
-            raise ValueError(f"std must be non-zero, got {self.std}")
+            raise ValueError(
+                f"std evaluated to zero after conversion to float, leading to division by zero: "
+                f"std must be non-zero, got {self.std}"
+            )
+
+    def __call__(self, x):
+        if is_pil(x):
+            raise TypeError(f"img should be Tensor Image. Got {type(x)}: apply ToTensor() first")
+        return super().__call__(x)
 
     def batch(self, x):
         x = np.asarray(x)
-        channels = x.shape[1]
+        if x.dtype.kind != "f":
+            raise TypeError(
+                f"Input tensor should be a float tensor. Got {x.dtype}: apply ToTensor() first"
+            )
+        channels = x.shape[-3]
         if len(self.mean) not in (1, channels):
-            raise ValueError(f"Normalize has {len(self.mean)} channels, the input has {channels}")
-        dtype = x.dtype if x.dtype.kind == "f" else np.float32
-        mean = np.asarray(self.mean, dtype=dtype).reshape(-1, 1, 1)
-        std = np.asarray(self.std, dtype=dtype).reshape(-1, 1, 1)
-        return (x.astype(dtype, copy=False) - mean) / std
+            raise ChannelMismatchError(
+                f"Normalize has {len(self.mean)} channels, the input has {channels}"
+            )
+        mean = np.asarray(self.mean, dtype=x.dtype).reshape(-1, 1, 1)
+        std = np.asarray(self.std, dtype=x.dtype).reshape(-1, 1, 1)
+        return (x - mean) / std
 
 
 class RandomHorizontalFlip(Transform):
@@ -172,28 +222,54 @@ def crop_batch(x: np.ndarray, top: np.ndarray, left: np.ndarray, h: int, w: int)
     return out.transpose(0, 3, 1, 2).reshape(*x.shape[:-2], h, w)
 
 
+class Pad(Transform):
+    """Pad the borders: ``padding`` is an int, ``(left/right, top/bottom)`` or
+    ``(left, top, right, bottom)``; ``padding_mode`` constant (with ``fill``), edge, reflect or
+    symmetric."""
+
+    def __init__(self, padding, fill: float = 0, padding_mode: str = "constant"):
+        _padding4(padding)  # validate now
+        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+            raise ValueError(f"unknown padding_mode {padding_mode!r}")
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def batch(self, x):
+        return pad(np.asarray(x), self.padding, self.fill, self.padding_mode)
+
+
 class RandomCrop(Transform):
     """Pad by ``padding``, then cut a random ``size`` window (one position per sample).
 
     Args:
         size: ``int`` or ``(h, w)``.
-        padding: ``int``, ``(left/right, top/bottom)`` or ``(left, top, right, bottom)``.
+        padding: ``None``, ``int``, ``(left/right, top/bottom)`` or ``(left, top, right, bottom)``.
+        pad_if_needed: pad an image smaller than ``size`` up to it (after ``padding``).
         fill: value of constant padding.
         padding_mode: ``constant``, ``edge``, ``reflect`` or ``symmetric``.
     """
 
-    def __init__(self, size, padding=0, fill: float = 0, padding_mode: str = "constant"):
+    def __init__(self, size, padding=None, pad_if_needed: bool = False, fill: float = 0,
+                 padding_mode: str = "constant"):
         self.size = size_pair(size, "size")
         self.padding = padding
+        self.pad_if_needed = pad_if_needed
         self.fill = fill
         self.padding_mode = padding_mode
 
     def batch(self, x):
-        x = pad(np.asarray(x), self.padding, self.fill, self.padding_mode)
+        x = np.asarray(x)
+        if self.padding is not None:
+            x = pad(x, self.padding, self.fill, self.padding_mode)
         h, w = self.size
+        if self.pad_if_needed and (x.shape[-1] < w or x.shape[-2] < h):
+            grow_w, grow_h = max(w - x.shape[-1], 0), max(h - x.shape[-2], 0)
+            x = pad(x, (grow_w, grow_h), self.fill, self.padding_mode)
         height, width = x.shape[-2:]
         if h > height or w > width:
-            raise ValueError(f"crop {self.size} is larger than the padded image {(height, width)}")
+            raise ValueError(
+                f"Required crop size {(h, w)} is larger than input image size {(height, width)} "
+                "(after padding): pass padding= or pad_if_needed=True"
+            )
         rng = augmentation_rng()
         top = rng.integers(0, height - h + 1, size=len(x))
         left = rng.integers(0, width - w + 1, size=len(x))
@@ -201,28 +277,68 @@ class RandomCrop(Transform):
 
 
 class CenterCrop(Transform):
-    """Cut the central ``size`` window (torchvision's rounding of the offsets)."""
+    """Cut the central ``size`` window (torchvision's rounding); a crop larger than the image
+    pads it with zeros first, as torchvision."""
 
     def __init__(self, size):
         self.size = size_pair(size, "size")
 
     def batch(self, x):
+        x = np.asarray(x)
         h, w = self.size
         height, width = x.shape[-2:]
         if h > height or w > width:
-            raise ValueError(f"crop {self.size} is larger than the image {(height, width)}")
+            grow_h, grow_w = max(h - height, 0), max(w - width, 0)
+            x = pad(x, (grow_w // 2, grow_h // 2, (grow_w + 1) // 2, (grow_h + 1) // 2))
+            height, width = x.shape[-2:]
         top, left = int(round((height - h) / 2)), int(round((width - w) / 2))
         return np.ascontiguousarray(x[..., top : top + h, left : left + w])
 
 
+class Grayscale(Transform):
+    """RGB -> gray with ITU-R 601-2 luma weights, ``num_output_channels`` 1 or 3.
+
+    A PIL image goes through Pillow's ``convert("L")`` (integer weights 299/587/114, as
+    torchvision on PIL); a Tensor or array uses ``0.2989 R + 0.587 G + 0.114 B`` (torchvision's
+    tensor weights), an integer dtype truncated back to it.
+    """
+
+    def __init__(self, num_output_channels: int = 1):
+        if num_output_channels not in (1, 3):
+            raise ValueError("num_output_channels should be either 1 or 3")
+        self.num_output_channels = num_output_channels
+
+    def pil(self, image):
+        gray = image.convert("L")
+        return gray if self.num_output_channels == 1 else gray.convert("RGB")
+
+    def batch(self, x):
+        x = np.asarray(x)
+        channels = x.shape[-3]
+        if channels not in (1, 3):
+            raise TypeError(f"Input image tensor permitted channel values are 1 or 3, but found "
+                            f"{channels}")
+        if channels == 3:
+            red, green, blue = (x[..., c : c + 1, :, :].astype(np.float32) for c in range(3))
+            gray = (0.2989 * red + 0.587 * green + 0.114 * blue).astype(x.dtype)
+        else:
+            gray = x.copy()
+        if self.num_output_channels == 3:
+            gray = np.repeat(gray, 3, axis=-3)
+        return gray
+
+
 class Lambda(Transform):
-    """Wrap a function of one sample; ``batch`` loops over the samples."""
+    """Wrap a function of one image; ``batch`` loops over the samples, giving each as a Tensor
+    (what the function gets image by image after ``ToTensor``)."""
 
     def __init__(self, fn: Callable):
+        if not callable(fn):
+            raise TypeError(f"Argument lambd should be callable, got {type(fn).__name__}")
         self.fn = fn
 
     def __call__(self, x):
         return self.fn(x)
 
     def batch(self, x):
-        return np.stack([np.asarray(self.fn(sample)) for sample in x])
+        return apply_batch(self.fn, x)

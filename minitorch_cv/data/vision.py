@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..autograd.tensor import Tensor
 from . import download as dl
 from .dataset import Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, IDXFormatError, read_idx
-from .transform_base import apply_batch
+from .image import hwc_to_pil
+from .transform_base import apply_batch, batch_safe
 
 # Mirrors are module-level so tests (and users behind a proxy) can replace them.
 MNIST_MIRRORS = [
@@ -34,55 +36,91 @@ FASHION_MNIST_MIRRORS = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws
 EMBEDDED_PATH = Path(__file__).parent / "embedded" / "fashion_mnist_subset.npz"
 
 
+def _hwc(image: np.ndarray) -> np.ndarray:
+    return image[..., None] if image.ndim == 2 else image
+
+
 class ImageDataset(Dataset):
     """In-memory images and integer labels, with torchvision's ``transform`` arguments.
 
-    ``dataset[i]`` is ``(transform(data[i]), target_transform(targets[i]))``; ``get_batch``
-    does the same for many indices at once, with ``transform.batch`` when it exists.
+    ``dataset[i]`` is ``(image, target)`` as torchvision's: the image is a PIL image (mode
+    ``L`` or ``RGB``) passed through ``transform`` (``ToTensor()`` makes it a float Tensor),
+    the target an ``int`` passed through ``target_transform``. ``get_batch`` does the same for
+    many indices at once, when the transform starts with ``ToTensor`` (``batch_safe``).
     """
 
     classes: list[str] = []
-    data: np.ndarray
-    targets: np.ndarray
     transform: Callable | None = None
     target_transform: Callable | None = None
+    tensor_attributes = False  # data and targets as Tensors (torchvision's MNIST family)
+    _data: np.ndarray
+    _targets: np.ndarray
+
+    @property
+    def data(self):
+        """The images, ``uint8 (N, H, W[, C])``: a Tensor where torchvision has one (MNIST,
+        Fashion-MNIST), a NumPy array where it has one (CIFAR-10); memory is shared."""
+        return Tensor(self._data) if self.tensor_attributes else self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value.array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def targets(self):
+        """The labels, ``int64 (N,)``, a Tensor or an array as ``data``."""
+        return Tensor(self._targets) if self.tensor_attributes else self._targets
+
+    @targets.setter
+    def targets(self, value) -> None:
+        self._targets = value.array if isinstance(value, Tensor) else np.asarray(value)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __getitem__(self, index):
-        image, target = self.data[index], int(self.targets[index])
+        image, target = hwc_to_pil(_hwc(self._data[index])), int(self._targets[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
 
-    def get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        images, targets = self.data[indices], self.targets[indices]
-        if self.transform is not None:
-            images = apply_batch(self.transform, images)
+    @property
+    def get_batch(self):
+        # Only when the whole batch can be transformed at once with the same result as image by
+        # image (``batch_safe``); otherwise the DataLoader goes through __getitem__.
+        if self.transform is None or not batch_safe(self.transform):
+            raise AttributeError(f"{type(self).__name__}'s transform works image by image")
+        return self._get_batch
+
+    def _get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        images = apply_batch(self.transform, self._data[indices])
+        targets = self._targets[indices]
         if self.target_transform is not None:
-            targets = apply_batch(self.target_transform, targets)
+            targets = np.stack([np.asarray(self.target_transform(int(t))) for t in targets])
         return images, targets
 
     def __repr__(self) -> str:
         split = "train" if getattr(self, "train", True) else "test"
-        return f"{type(self).__name__}(split={split}, n={len(self)}, shape={self.data.shape[1:]})"
+        return f"{type(self).__name__}(split={split}, n={len(self)}, shape={self._data.shape[1:]})"
 
 
 class MNIST(ImageDataset):
     """The MNIST handwritten digits (LeCun, Cortes and Burges): 60,000 train, 10,000 test.
 
     Args:
-        root: folder holding ``mnist/`` (or torchvision's ``MNIST/raw/``); see the module doc.
+        root: folder holding ``mnist/`` or torchvision's ``MNIST/raw/`` with the four IDX files,
+            ``.gz`` or uncompressed; see the module doc.
         train: the training split, else the test split.
-        transform: applied to each ``uint8 (28, 28)`` image (``ToTensor()`` to get floats).
+        transform: applied to each image, a PIL image of mode ``L`` (``ToTensor()`` gives a
+            ``float32 (1, 28, 28)`` Tensor in [0, 1]).
         target_transform: applied to each integer label.
         download: fetch the official files (md5-checked) when they are not found.
     """
 
     folders = ("mnist", "MNIST/raw")
+    tensor_attributes = True
     embedded: Path | None = None  # a packaged subset to fall back on, if the dataset has one
     resources = [
         ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
@@ -107,13 +145,12 @@ class MNIST(ImageDataset):
         self.transform = transform
         self.target_transform = target_transform
         self.root = root
-        folder = self._locate(root, download)
+        folder, (images_name, labels_name) = self._locate(root, download)
         self.folder = folder
         if folder is None:  # only a dataset with an embedded subset gets here
             _warn_embedded_once(type(self).__name__)
             self.data, self.targets = load_embedded(self.train, self.embedded)
             return
-        images_name, labels_name = self.split_files()
         images = read_idx(folder / images_name, IMAGES_MAGIC)
         labels = read_idx(folder / labels_name, LABELS_MAGIC)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
@@ -131,16 +168,22 @@ class MNIST(ImageDataset):
         prefix = "train" if self.train else "t10k"
         return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
 
-    def _locate(self, root, download: bool) -> Path | None:
+    def _locate(self, root, download: bool) -> tuple[Path | None, tuple[str, str]]:
+        """The folder holding the split's files and their names (``.gz`` or, as torchvision
+        leaves them after its download, uncompressed)."""
         roots = dl.search_roots(root)
         needed = self.split_files()
         folder, tried = dl.find_folder(roots, self.folders, needed)
         if folder is not None:
-            return folder
+            return folder, needed
+        plain = tuple(name.removesuffix(".gz") for name in needed)
+        folder, _ = dl.find_folder(roots, self.folders, plain)
+        if folder is not None:
+            return folder, plain
         if download:
-            return self.download(roots[0] / self.folders[0])
+            return self.download(roots[0] / self.folders[0]), needed
         if root is None and self.embedded is not None and self.embedded.is_file():
-            return None
+            return None, needed
         target = roots[0] / self.folders[0]
         raise dl.DatasetNotFoundError(
             dl.not_found_message(type(self).__name__, tried, needed, target)
@@ -204,6 +247,7 @@ class EmbeddedFashionMNIST(ImageDataset):
     """
 
     classes = FashionMNIST.classes
+    tensor_attributes = True
 
     def __init__(
         self,

@@ -14,21 +14,30 @@ def _check_p(p, fn: str) -> float:
     return float(p)
 
 
-def dropout(input, p=0.5, training=True):  # noqa: A002
+def _maybe_inplace(input, inplace: bool, name: str, compute):
+    if not inplace:
+        return compute(input)
+    from ..autograd.inplace import inplace as run_inplace  # noqa: PLC0415
+
+    return run_inplace(input, name, compute)  # recorded as torch (the mask is saved, not x)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
-    Identity when ``training`` is False or ``p == 0``; zeros when ``p == 1``.
-    Shapes: any -> same.
+    Identity when ``training`` is False or ``p == 0``; zeros when ``p == 1``. ``inplace=True``
+    changes ``input`` and returns it. Shapes: any -> same.
     """
     p = _check_p(p, "dropout")
     if not isinstance(input, Tensor):
         raise TypeError(f"dropout: input must be a Tensor, got {type(input).__name__}")
     if not training or p == 0.0:
         return input
-    return Dropout.apply(input, p=p, channelwise=False)
+    return _maybe_inplace(input, inplace, "dropout_",
+                          lambda t: Dropout.apply(t, p=p, channelwise=False))
 
 
-def dropout2d(input, p=0.5, training=True):  # noqa: A002
+def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels (one draw per (n, c), element ``i = n*C + c``) with probability
     ``p``; scale the rest by ``1/(1-p)``.
 
@@ -42,5 +51,7 @@ def dropout2d(input, p=0.5, training=True):  # noqa: A002
     if not training or p == 0.0:
         return input
     if input.ndim == 3:
-        return api.squeeze(Dropout.apply(api.unsqueeze(input, 0), p=p, channelwise=True), 0)
-    return Dropout.apply(input, p=p, channelwise=True)
+        return _maybe_inplace(input, inplace, "dropout2d_", lambda t: api.squeeze(
+            Dropout.apply(api.unsqueeze(t, 0), p=p, channelwise=True), 0))
+    return _maybe_inplace(input, inplace, "dropout2d_",
+                          lambda t: Dropout.apply(t, p=p, channelwise=True))

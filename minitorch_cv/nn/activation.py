@@ -14,15 +14,16 @@ from .module import Module
 
 
 class ReLU(Module):
-    """max(x, 0). ``inplace`` is accepted for compatibility; the result is always a new tensor
-    (in-place ops are not differentiable here), which gives the same numbers."""
+    """max(x, 0). ``inplace=True`` overwrites the input and returns it (recorded in the graph,
+    as torch: fine after conv/batch norm/``+=``, an error on backward after an op that saved
+    its output, such as sigmoid)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return api.relu(input)
+        return api.relu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -36,7 +37,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return api.leaky_relu(input, self.negative_slope)
+        return api.leaky_relu(input, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")

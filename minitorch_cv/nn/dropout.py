@@ -20,14 +20,14 @@ class _DropoutNd(Module):
 
 class Dropout(_DropoutNd):
     """Zeroes each element with probability ``p`` during training (masks from the seedable
-    generator); ``inplace`` is accepted, the result is a new tensor."""
+    generator); ``inplace=True`` changes the input (recorded, as torch)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zeroes whole channels: input (N, C, H, W), one draw per (n, c)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)

@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
+from ..model_record import record_constructor_calls
 from .hooks import RemovableHandle, parse_to
 from .parameter import Parameter
 
@@ -40,6 +41,11 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # remember each instance's constructor call, so save(model) needs no pickle
+        record_constructor_calls(cls)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
@@ -244,6 +250,9 @@ class Module:
         device, dtype = parse_to(args, kwargs)
 
         def convert(t: Tensor) -> None:
+            if hasattr(t, "_lazy_to"):  # an uninitialised parameter of a lazy module
+                t._lazy_to(device, dtype)
+                return
             array = t.array
             if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
                 array = array.astype(dtype)
@@ -305,6 +314,11 @@ class Module:
         ``torch_model.state_dict()``). Returns ``(missing_keys, unexpected_keys)``.
         """
         own = self.state_dict(keep_vars=True)
+        for key, target in own.items():  # a lazy module takes its shapes from the checkpoint
+            if hasattr(target, "materialize") and key in state_dict:
+                value = state_dict[key]
+                target.materialize(tuple((value.array if isinstance(value, Tensor)
+                                          else np.asarray(value)).shape))
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         mismatched, arrays = [], {}

@@ -102,11 +102,17 @@ def clamp(a, min=None, max=None):  # noqa: A002
     return E.Clamp.apply(a, min=min, max=max)
 
 
-def relu(a):
-    return E.ReLU.apply(a)
+def relu(a, inplace=False):
+    """max(a, 0); ``inplace=True`` changes ``a`` and returns it (recorded, as torch)."""
+    return a.relu_() if inplace else E.ReLU.apply(a)
 
 
-def leaky_relu(a, negative_slope=0.01):
+def leaky_relu(a, negative_slope=0.01, inplace=False):
+    if inplace:
+        from ..autograd.inplace import inplace as run_inplace  # noqa: PLC0415
+
+        return run_inplace(a, "leaky_relu_", lambda t: leaky_relu(t, negative_slope),
+                           save_result=negative_slope >= 0)  # torch saves the result
     return E.LeakyReLU.apply(a, negative_slope=negative_slope)
 
 
@@ -179,18 +185,33 @@ def _shape_arg(shape):
     return tuple(shape)
 
 
+def _as_view(out, base, kind: str, arg):
+    """A result that shares memory with ``base`` is a view, as in torch: it shares the base's
+    version counter and remembers how it was made, so that an in-place change of the view is
+    written back into the base's graph (``autograd/inplace.py``). ``_view_of`` is None for a
+    result that is a copy (a reshape of a non-contiguous array)."""
+    if isinstance(base, Tensor) and base.xp.may_share_memory(out.array, base.array):
+        out._version_counter = base._version_counter
+        out._view_of = (base, kind, arg)
+    else:
+        out._view_of = None
+    return out
+
+
 def reshape(a, *shape):
-    return V.Reshape.apply(a, shape=_shape_arg(shape))
+    shape = _shape_arg(shape)
+    return _as_view(V.Reshape.apply(a, shape=shape), a, "reshape", shape)
 
 
 def permute(a, *dims):
-    return V.Permute.apply(a, dims=_shape_arg(dims))
+    dims = _shape_arg(dims)
+    return _as_view(V.Permute.apply(a, dims=dims), a, "permute", dims)
 
 
 def transpose(a, dim0, dim1):
     order = list(range(a.ndim))
     order[dim0], order[dim1] = order[dim1], order[dim0]
-    return V.Permute.apply(a, dims=tuple(order))
+    return permute(a, *order)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -227,7 +248,12 @@ def getitem(a, index):
         index = tuple(i.array if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, list):
         index = a.xp.asarray(index)
-    return V.GetItem.apply(a, index=index)
+    if V._is_advanced(index):
+        return V.GetItem.apply(a, index=index)  # a copy, as in torch
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(p is Ellipsis for p in parts):
+        index = (*parts, Ellipsis)  # so that x[i, j] is a 0-d view, not a NumPy scalar copy
+    return _as_view(V.GetItem.apply(a, index=index), a, "getitem", index)
 
 
 def cat(tensors, dim=0):

@@ -61,30 +61,35 @@ class Sub(Function):
 
 
 class Mul(Function):
+    # saves only what the needed gradients use (as torch): an unneeded saved input would make
+    # a later in-place change of it raise on backward where torch does not
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad_output * b, _shape(a)) if need_a else None,
-                unbroadcast(grad_output * a, _shape(b)) if need_b else None)
+        return (unbroadcast(grad_output * b, ctx.shapes[0]) if need_a else None,
+                unbroadcast(grad_output * a, ctx.shapes[1]) if need_b else None)
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # as torch
         return a / b
 
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = unbroadcast(grad_output / b, _shape(a)) if need_a else None
+        grad_a = unbroadcast(grad_output / b, ctx.shapes[0]) if need_a else None
         grad_b = unbroadcast(-grad_output * a / (b * b), _shape(b)) if need_b else None
         return grad_a, grad_b
 
@@ -95,7 +100,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)  # as torch
         return out
 
     @staticmethod

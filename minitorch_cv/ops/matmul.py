@@ -19,13 +19,16 @@ class MatMul(Function):
         if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
             raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                                f"multiplied (inner sizes {a.shape[-1]} and {b.shape[-2]} differ)")
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # what torch saves
         return a @ b
 
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = unbroadcast(grad_output @ b.swapaxes(-1, -2), a.shape) if need_a else None
-        grad_b = unbroadcast(a.swapaxes(-1, -2) @ grad_output, b.shape) if need_b else None
+        shape_a, shape_b = ctx.shapes
+        grad_a = unbroadcast(grad_output @ b.swapaxes(-1, -2), shape_a) if need_a else None
+        grad_b = unbroadcast(a.swapaxes(-1, -2) @ grad_output, shape_b) if need_b else None
         return grad_a, grad_b

@@ -55,9 +55,9 @@ def test_collate_dtypes_and_values(dataset_cls):
     loader = DataLoader(dataset_cls(images, labels), batch_size=4)
     x, y = next(iter(loader))
     assert isinstance(x, mt.Tensor) and isinstance(y, mt.Tensor)
-    assert x.dtype == np.float32 and x.shape == (4, 2, 3, 3)
+    assert x.dtype == np.float64 and x.shape == (4, 2, 3, 3)  # dtype kept, as torch
     assert y.dtype == np.int64 and y.shape == (4,)
-    np.testing.assert_array_equal(x.numpy(), images[:4].astype(np.float32))
+    np.testing.assert_array_equal(x.numpy(), images[:4])
     np.testing.assert_array_equal(y.numpy(), labels[:4])
 
 
@@ -80,7 +80,7 @@ def test_uint8_arrays_keep_dtype_and_dicts_collate():
     samples = [{"image": np.full((2, 2), i, np.uint8), "label": np.int32(i)} for i in range(3)]
     batch = default_collate(samples)
     assert batch["image"].dtype == np.uint8 and batch["image"].shape == (3, 2, 2)
-    assert batch["label"].dtype == np.int64
+    assert batch["label"].dtype == np.int32  # a NumPy scalar keeps its dtype, as torch
 
 
 def test_shuffle_with_seed_is_reproducible_and_fresh_each_epoch():
@@ -154,3 +154,50 @@ def test_tensor_dataset_checks_lengths_and_accepts_tensors():
     dataset = TensorDataset(mt.arange(6), mt.zeros(6, 2))
     x, y = next(iter(DataLoader(dataset, batch_size=6)))
     assert x.dtype == np.int64 and y.dtype == np.float32 and y.shape == (6, 2)
+
+
+def _image_dataset(transform=None, target_transform=None, rgb=False):
+    from minitorch_cv.data.vision import ImageDataset
+
+    dataset = ImageDataset()
+    rng = np.random.default_rng(0)
+    shape = (12, 6, 6, 3) if rgb else (12, 6, 6)
+    dataset.data = rng.integers(0, 256, shape, dtype=np.uint8)
+    dataset.targets = rng.integers(0, 10, 12).astype(np.int64)
+    dataset.transform, dataset.target_transform = transform, target_transform
+    return dataset
+
+
+@pytest.mark.parametrize("rgb", [False, True])
+def test_image_dataset_batched_path_equals_image_by_image(rgb):
+    from minitorch_cv.data import transforms as T
+
+    channels = 3 if rgb else 1
+    normalize = T.Normalize((0.5,) * channels, (0.2,) * channels)
+    transform = T.Compose([T.ToTensor(), T.CenterCrop(4), normalize, T.Lambda(lambda x: x * 2)])
+    dataset = _image_dataset(transform, target_transform=lambda y: y + 1, rgb=rgb)
+    assert hasattr(dataset, "get_batch")
+    fast = list(DataLoader(dataset, batch_size=5))
+    slow = list(DataLoader(dataset, batch_size=5, collate_fn=default_collate))
+    for (fx, fy), (sx, sy) in zip(fast, slow):
+        assert fx.dtype == sx.dtype == np.float32
+        assert fx.shape == sx.shape == (len(fx), channels, 4, 4)
+        np.testing.assert_allclose(fx.numpy(), sx.numpy(), rtol=1e-6)
+        assert fy.dtype == sy.dtype and np.array_equal(fy.numpy(), sy.numpy())
+    # a transform that starts on PIL images goes image by image
+    assert not hasattr(_image_dataset(T.Compose([T.Resize(3), T.ToTensor()])), "get_batch")
+    assert not hasattr(_image_dataset(), "get_batch")
+
+
+def test_generator_seeds_and_state():
+    g = mt.Generator().manual_seed(5)
+    a = random_split(range(20), [10, 10], generator=g)[0].indices
+    state = g.get_state()
+    b = random_split(range(20), [10, 10], generator=g)[0].indices
+    g.set_state(state)
+    assert random_split(range(20), [10, 10], generator=g)[0].indices == b
+    fresh = mt.Generator().manual_seed(5)
+    assert random_split(range(20), [10, 10], generator=fresh)[0].indices == a
+    assert g.initial_seed() == 5
+    with pytest.raises(TypeError, match="generator must be"):
+        random_split(range(4), [2, 2], generator="seed")

@@ -7,6 +7,7 @@ import minitorch_cv as mt
 from minitorch_cv.data import (
     CenterCrop,
     Compose,
+    InterpolationMode,
     Lambda,
     Normalize,
     RandomCrop,
@@ -29,24 +30,28 @@ def _batch(n=6, c=2, h=5, w=7, seed=0):
 def test_to_tensor_scales_uint8_and_moves_channels_first():
     gray = np.array([[0, 255], [51, 102]], dtype=np.uint8)
     out = ToTensor()(gray)
+    assert isinstance(out, mt.Tensor)
     assert out.dtype == np.float32 and out.shape == (1, 2, 2)
-    np.testing.assert_allclose(out[0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
+    np.testing.assert_allclose(out.numpy()[0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
     rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)  # (H, W, C)
     out = ToTensor()(rgb)
     assert out.shape == (3, 2, 3)
-    np.testing.assert_allclose(out[1], rgb[..., 1] / 255, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy()[1], rgb[..., 1] / 255, rtol=1e-6)
     batch = ToTensor().batch(np.stack([gray, gray]))
     assert batch.shape == (2, 1, 2, 2) and batch.max() == 1.0
-    floats = ToTensor()(np.full((2, 2), 3.0))  # floats are not rescaled
-    assert floats.dtype == np.float32 and floats.max() == 3.0
+    floats = ToTensor()(np.full((2, 2), 3.0))  # other dtypes are kept and not rescaled
+    assert floats.dtype == np.float64 and floats.numpy().max() == 3.0
+    with pytest.raises(TypeError, match="pic should be PIL Image or ndarray"):
+        ToTensor()(out)
 
 
-def test_scaling_comes_before_resize():
+def test_integer_images_resize_as_torchvision_uint8_tensors():
+    # torchvision resizes uint8 tensors in float and rounds back; no wrap-around at 255
     image = np.full((4, 4), 250, dtype=np.uint8)
-    with pytest.raises(TypeError, match="ToTensor"):
-        Resize(8)(image[None])
+    out = Resize(8)(image[None])
+    assert out.dtype == np.uint8 and np.all(out == 250)
     out = Compose([ToTensor(), Resize(8)])(image)
-    np.testing.assert_allclose(out, 250 / 255, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), 250 / 255, rtol=1e-6)
 
 
 def test_normalize_per_channel():
@@ -133,10 +138,16 @@ def test_resize_identity_and_against_torch():
     assert Resize(10).batch(x).shape == (6, 2, 10, 14)  # int: shorter edge, aspect kept
     torch = pytest.importorskip("torch")
     for size in [(11, 3), (2, 4), (5, 14)]:
-        expected = torch.nn.functional.interpolate(
-            torch.from_numpy(x), size=size, mode="bilinear", align_corners=False
-        ).numpy()
-        np.testing.assert_allclose(Resize(size).batch(x), expected, atol=1e-6)
+        for antialias in (True, False):  # torchvision's Resize calls interpolate so
+            expected = torch.nn.functional.interpolate(
+                torch.from_numpy(x), size=size, mode="bilinear", align_corners=False,
+                antialias=antialias,
+            ).numpy()
+            out = Resize(size, antialias=antialias).batch(x)
+            np.testing.assert_allclose(out, expected, atol=1e-6)
+        expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=size, mode="nearest")
+        out = Resize(size, interpolation=InterpolationMode.NEAREST).batch(x)
+        np.testing.assert_array_equal(out, expected.numpy())
 
 
 def test_random_resized_crop():
