@@ -42,24 +42,49 @@ class StateDictError(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-def _to_numpy(value) -> np.ndarray:
-    """A torch tensor, our Tensor or anything array-like as a NumPy array (on the host)."""
+def _to_numpy(value, key: str = "value") -> np.ndarray:
+    """A torch tensor, our Tensor or anything array-like as a NumPy array (on the host).
+
+    torch floating dtypes that NumPy lacks (bfloat16, the float8 types) become float32, which
+    holds each of their values exactly; any other dtype NumPy lacks is an error naming ``key``.
+    """
     if isinstance(value, Tensor):
         return value.detach().numpy()
     if type(value).__module__.startswith("torch"):
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        try:
+            return value.numpy()
+        except TypeError:
+            if value.is_floating_point():
+                return value.float().numpy()
+            raise TypeError(f"state dict entry {key!r}: torch dtype {value.dtype} has no NumPy "
+                            "equivalent; convert it before loading (e.g. "
+                            "{k: v.float() for k, v in state_dict.items()})") from None
     return np.asarray(value)
+
+
+def _load_safetensors(path: str) -> OrderedDict:
+    """A ``.safetensors`` file as NumPy arrays; bfloat16 tensors become float32 (exactly)."""
+    from safetensors.numpy import load_file  # noqa: PLC0415
+
+    try:
+        return OrderedDict(load_file(path))
+    except TypeError as exc:  # "data type 'bfloat16' not understood": NumPy has no bfloat16
+        try:
+            from safetensors.torch import load_file as load_torch  # noqa: PLC0415
+        except ImportError:
+            raise TypeError(f"{path}: {exc}: a bfloat16 (or float8) tensor needs torch to be "
+                            "read (pip install torch), or save the file in float32") from exc
+    return OrderedDict((key, _to_numpy(value, key)) for key, value in load_torch(path).items())
 
 
 def read_state_dict(source) -> OrderedDict:
     """``source`` (a mapping, a ``.pt``/``.pth`` weights file or a ``.safetensors`` file) as an
-    ordered dict of NumPy arrays."""
+    ordered dict of NumPy arrays (bfloat16 and float8 tensors as float32)."""
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if path.endswith(".safetensors"):
-            from safetensors.numpy import load_file  # noqa: PLC0415
-
-            return OrderedDict(load_file(path))
+            return _load_safetensors(path)
         import torch  # noqa: PLC0415
 
         # weights_only: tensors and containers only; a pickled object cannot run code
@@ -70,7 +95,7 @@ def read_state_dict(source) -> OrderedDict:
     if not hasattr(source, "items"):
         raise TypeError(f"expected a state dict (mapping) or a file path, got "
                         f"{type(source).__name__}")
-    return OrderedDict((key, _to_numpy(value)) for key, value in source.items())
+    return OrderedDict((key, _to_numpy(value, key)) for key, value in source.items())
 
 
 def check_state_dict(model: Module, arrays: dict, strict: bool = True) -> None:

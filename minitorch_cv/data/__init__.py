@@ -6,7 +6,7 @@ holds them all (see ``docs/data.md``).
 """
 
 from . import transforms
-from .cifar import CIFAR10
+from .cifar import CIFAR10, CIFARFormatError
 from .collate import collate_arrays, default_collate, default_convert
 from .dataloader import DataLoader, get_worker_info
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
@@ -56,6 +56,7 @@ __all__ = [
     "default_convert",
     "get_worker_info",
     "CIFAR10",
+    "CIFARFormatError",
     "MNIST",
     "DatasetNotFoundError",
     "DownloadError",

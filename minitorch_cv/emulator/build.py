@@ -16,6 +16,7 @@ Environment variables:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -23,6 +24,11 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 SHIM_HEADER = Path(__file__).with_name("cuda_shim.h")
 SANITIZERS = {
@@ -143,18 +149,62 @@ def build(source: str, sanitize: str | None = None, debug: bool | None = None) -
     library = directory / f"{names[0]}-{key}.so"
     if library.exists():
         return library
-    cpp = directory / f"{names[0]}-{key}.cpp"  # kept beside the library for a debugger
-    cpp.write_text(text)
-    # build under a unique name, then rename: parallel test workers never see half a file
-    fd, partial = tempfile.mkstemp(suffix=".so.partial", dir=directory)
-    os.close(fd)
+    # One build per key at a time (a lock file beside the cache), and every file written under
+    # a unique temporary name in the same directory, then renamed: another process sees the old
+    # state or the finished files, never a half-written source or library.
+    with _locked(directory / f".{names[0]}-{key}.lock"):
+        if library.exists():  # built by the process that held the lock before us
+            return library
+        _build_atomically(cxx, flags, text, directory / f"{names[0]}-{key}.cpp", library)
+    return library
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive ``flock`` on ``path`` (no lock where ``fcntl`` does not exist: the renames
+    alone keep the files whole, processes may then only compile the same kernel twice)."""
+    if fcntl is None:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_atomically(cxx: str, flags: list[str], text: str, cpp: Path, library: Path) -> None:
+    stem = f".{library.stem}."
+    fd, partial_cpp = tempfile.mkstemp(prefix=stem, suffix=".cpp.partial", dir=library.parent)
+    fd_so, partial = tempfile.mkstemp(prefix=stem, suffix=".so.partial", dir=library.parent)
+    os.close(fd_so)
     try:
-        result = subprocess.run([cxx, *flags, str(cpp), "-o", partial], capture_output=True,
-                                text=True)
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        # debug info names the final .cpp, not the temporary one
+        rename = f"-fdebug-prefix-map={partial_cpp}={cpp}"
+        result = subprocess.run([cxx, *flags, rename, "-x", "c++", partial_cpp, "-o", partial],
+                                capture_output=True, text=True)
         if result.returncode != 0:
             raise BuildError(f"g++ rejected the kernel source:\n{result.stderr[-6000:]}")
+        os.chmod(partial, 0o755 & ~_umask())  # mkstemp makes 0600; a shared cache needs more
+        os.chmod(partial_cpp, 0o644 & ~_umask())
+        os.replace(partial_cpp, cpp)  # kept beside the library for a debugger
         os.replace(partial, library)
     finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    return library
+        for leftover in (partial_cpp, partial):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (``os.umask`` would, for every thread)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022

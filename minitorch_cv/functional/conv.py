@@ -11,6 +11,15 @@ from ..ops import api
 from ..ops.conv import Conv2d, conv_output_size
 
 
+class ArgumentError(SizeError):
+    """A convolution or pooling argument that cannot work (a kernel, stride or dilation below 1,
+    negative padding, groups that do not divide the channels, an output smaller than 1).
+
+    torch raises ``RuntimeError`` for these from ``F.conv2d`` and pooling, ``ValueError`` from
+    some layer constructors: this is both, so code written for either catches it.
+    """
+
+
 def pair(value, name: str, fn: str) -> tuple[int, int]:
     """``3`` -> ``(3, 3)``; ``(3, 2)`` stays; anything else is an error naming ``name``."""
     if isinstance(value, (list, tuple)):
@@ -24,7 +33,7 @@ def pair(value, name: str, fn: str) -> tuple[int, int]:
 
 def check_positive(values: tuple[int, int], name: str, fn: str) -> None:
     if min(values) < 1:
-        raise SizeError(f"{fn}: {name} must be >= 1 in each dimension, got {values}")
+        raise ArgumentError(f"{fn}: {name} must be >= 1 in each dimension, got {values}")
 
 
 def check_4d(x, fn: str) -> tuple[Tensor, bool]:
@@ -49,7 +58,7 @@ def output_size(size: int, k: int, stride: int, pad: int, dil: int, axis: str, f
     """The conv formula, or an error that shows it with the numbers filled in."""
     out = conv_output_size(size, k, stride, pad, dil) if out is None else out
     if out < 1:
-        raise SizeError(
+        raise ArgumentError(
             f"{fn}: output {axis} would be {out} < 1: out = (size + 2*pad - dil*(k - 1) - 1) "
             f"// stride + 1 = ({size} + 2*{pad} - {dil}*({k} - 1) - 1) // {stride} + 1. The "
             f"kernel (extent {dil * (k - 1) + 1}) is larger than the padded input "
@@ -92,12 +101,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     N, C, H, W = x.shape
     C_out, Cg, kh, kw = weight.shape
     if not isinstance(groups, int) or groups < 1:
-        raise SizeError(f"{fn}: groups must be a positive int, got {groups!r}")
+        raise ArgumentError(f"{fn}: groups must be a positive int, got {groups!r}")
     if C % groups or C_out % groups:
-        raise SizeError(f"{fn}: groups={groups} must divide both the input channels ({C}) "
+        raise ArgumentError(f"{fn}: groups={groups} must divide both the input channels ({C}) "
                          f"and the output channels ({C_out})")
     if Cg * groups != C:
-        raise SizeError(
+        raise ArgumentError(
             f"{fn}: weight of shape {weight.shape} with groups={groups} expects "
             f"{Cg}*{groups} = {Cg * groups} input channels, but the input of shape {x.shape} "
             f"has {C}; the weight must be (C_out, {C // groups}, kh, kw)")
@@ -108,6 +117,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                              f"{weight.shape}, got {shape}")
         if bias.dtype != x.dtype:
             raise DTypeError(f"{fn}: input is {x.dtype} but bias is {bias.dtype}; they must match")
+    if min(kh, kw) < 1:
+        raise ArgumentError(f"{fn}: kernel size must be >= 1 in each dimension, got {(kh, kw)} "
+                            f"from the weight of shape {weight.shape}; a kernel_size of 0 has no "
+                            "window to sum over: use kernel_size >= 1")
     (sh, sw), (dh, dw) = pair(stride, "stride", fn), pair(dilation, "dilation", fn)
     check_positive((sh, sw), "stride", fn)
     check_positive((dh, dw), "dilation", fn)
@@ -128,7 +141,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     else:
         ph, pw = pair(padding, "padding", fn)
         if min(ph, pw) < 0:
-            raise SizeError(f"{fn}: padding must be >= 0, got {(ph, pw)}")
+            raise ArgumentError(f"{fn}: padding must be >= 0, got {(ph, pw)}")
     output_size(H, kh, sh, ph, dh, "height", fn)
     output_size(W, kw, sw, pw, dw, "width", fn)
     out = Conv2d.apply(x, weight, bias, stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw),

@@ -204,16 +204,31 @@ def _clamped_log(x: Tensor) -> Tensor:
     return api.clamp(api.log(api.clamp(x, min=tiny)), min=-100.0)
 
 
+def _check_unit_interval(array, name: str, fix: str) -> None:
+    """torch's rule for BCE: every element in [0, 1]; NaN is outside too."""
+    inside = (array >= 0) & (array <= 1)
+    if not bool(inside.all()):
+        bad = array[~inside]
+        raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 "
+                           f"and 1, found {bad.size} outside (e.g. {bad.ravel()[0].item()}); "
+                           f"{fix}")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          reduction: str = "mean") -> Tensor:
     """``-w (t log p + (1 - t) log(1 - p))`` for probabilities p, logs clamped at -100."""
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal the "
                          f"input shape {input.shape}")
-    data = input.array
-    if bool(((data < 0) | (data > 1)).any()):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and "
-                           "1 (pass logits to binary_cross_entropy_with_logits instead)")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: target is {target.dtype} but input is "
+                           f"{input.dtype}; they must match (as torch): pass "
+                           f"target.to({input.dtype.name!r}) (0/1 class labels become 0.0/1.0)")
+    _check_unit_interval(input.array, "input", "pass logits to "
+                         "binary_cross_entropy_with_logits instead, or apply sigmoid first")
+    _check_unit_interval(target.array, "target", "targets are probabilities of the positive "
+                         "class: 0/1 labels for two classes; for class indices 0..C-1 use "
+                         "cross_entropy")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     if weight is not None:
         loss = loss * _as_tensor_like(weight, input)

@@ -11,7 +11,7 @@ from ..ops.pool import (
     MaxPool2d,
     pool_output_size,
 )
-from .conv import check_4d, check_positive, output_size, pair
+from .conv import ArgumentError, check_4d, check_positive, output_size, pair
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn, max_pad_rule):
@@ -26,7 +26,7 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn, max_pad_
     for k, p, d in zip(kernel, padding, dilation):
         limit = max_pad_rule(k, d)
         if p < 0 or p > limit:
-            raise SizeError(f"{fn}: padding should be between 0 and half the kernel size "
+            raise ArgumentError(f"{fn}: padding should be between 0 and half the kernel size "
                              f"({limit} for kernel {k}), got {padding}")
     H, W = x.shape[2:]
     out_h = output_size(H, kernel[0], stride[0], padding[0], dilation[0], "height", fn,
@@ -91,7 +91,7 @@ def _adaptive_size(x, output_size, fn):
         raise SizeError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
     if min(size) < 1:
-        raise SizeError(f"{fn}: output_size must be >= 1, got {output_size!r}")
+        raise ArgumentError(f"{fn}: output_size must be >= 1, got {output_size!r}")
     return size
 
 

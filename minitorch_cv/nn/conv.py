@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
+from ..functional.conv import ArgumentError
 from .linear import empty_parameter, init_weight_and_bias
 from .module import Module
 
@@ -15,6 +16,22 @@ def _pair(value, name: str) -> tuple[int, int]:
     if len(value) != 2 or not all(isinstance(v, int) for v in value):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     return value
+
+
+def check_window(layer: str, kernel_size, stride, padding, dilation) -> None:
+    """Refuse a window that cannot work when the layer is built, not deep inside a kernel:
+    kernel, stride and dilation >= 1, padding >= 0 (pairs already expanded)."""
+    hints = {"kernel_size": "a kernel of 0 has no window; use 1 for a 1x1 layer",
+             "stride": "a stride of 0 never moves the window; use 1 to visit every position",
+             "dilation": "dilation 1 is an ordinary (undilated) kernel"}
+    for name, value in (("kernel_size", kernel_size), ("stride", stride),
+                        ("dilation", dilation)):
+        if min(value) < 1:
+            raise ArgumentError(f"{layer}: {name} must be >= 1 in each dimension, got {value} "
+                                f"({hints[name]})")
+    if isinstance(padding, tuple) and min(padding) < 0:
+        raise ArgumentError(f"{layer}: padding must be >= 0 in each dimension, got {padding} "
+                            "(to crop, slice the input before the layer)")
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -42,9 +59,15 @@ class Conv2d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None):
         super().__init__()
-        if groups <= 0 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) "
-                             f"must both be divisible by groups ({groups})")
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, int) or value < 0:
+                raise ArgumentError(f"Conv2d: {name} must be an int >= 0, got {value!r}")
+        if not isinstance(groups, int) or groups <= 0:
+            raise ArgumentError(f"Conv2d: groups must be a positive integer, got {groups!r} "
+                                "(1 is an ordinary convolution)")
+        if in_channels % groups or out_channels % groups:
+            raise ArgumentError(f"Conv2d: in_channels ({in_channels}) and out_channels "
+                                f"({out_channels}) must both be divisible by groups ({groups})")
         if padding_mode != "zeros":
             raise ValueError(f"padding_mode={padding_mode!r}: only 'zeros' is implemented")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -60,6 +83,7 @@ class Conv2d(Module):
             self.padding = padding
         else:
             self.padding = _pair(padding, "padding")
+        check_window("Conv2d", self.kernel_size, self.stride, self.padding, self.dilation)
         self.weight = empty_parameter(
             (out_channels, in_channels // groups, *self.kernel_size), device, dtype)
         if bias:

@@ -6,6 +6,8 @@ import math
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
+from ..functional.conv import ArgumentError, pair
+from .conv import check_window
 from .module import Module
 
 
@@ -24,6 +26,18 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
             out -= 1
         return out
     return span // stride + 1
+
+
+def _check_pool(layer: str, kernel_size, stride, padding, dilation=1) -> None:
+    """The window checks of ``Conv2d`` plus torch's pooling rule: padding <= kernel // 2."""
+    kernel, padding = pair(kernel_size, "kernel_size", layer), pair(padding, "padding", layer)
+    stride = kernel if stride is None or len(_pair(stride)) == 0 else pair(stride, "stride",
+                                                                            layer)
+    check_window(layer, kernel, stride, padding, pair(dilation, "dilation", layer))
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ArgumentError(f"{layer}: padding should be at most half the kernel size, got "
+                            f"padding={padding} for kernel_size={kernel} (a window that lies "
+                            "wholly in the padding sees no input)")
 
 
 class _PoolNd(Module):
@@ -47,6 +61,7 @@ class MaxPool2d(_PoolNd):
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
+        _check_pool("MaxPool2d", kernel_size, self.stride, padding, dilation)
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Tensor):
@@ -72,6 +87,7 @@ class AvgPool2d(_PoolNd):
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
+        _check_pool("AvgPool2d", kernel_size, self.stride, padding)
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:

@@ -28,6 +28,7 @@ from typing import NamedTuple
 from .. import kernels
 from ..autograd.function import Function
 from . import conv_algorithms
+from .kernel_dtype import check_kernel_dtype
 
 
 def conv_output_size(size: int, k: int, stride: int, pad: int, dil: int) -> int:
@@ -124,6 +125,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                 groups=1):
+        check_kernel_dtype(x, "conv2d")
         K, xp = kernels.for_device(ctx.device), ctx.xp
         N, C, H, W = x.shape
         C_out, _, kh, kw = weight.shape

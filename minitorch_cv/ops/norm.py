@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .. import kernels
 from ..autograd.function import Function
+from .kernel_dtype import check_kernel_dtype
 
 
 def _channel_shape(x) -> tuple[int, ...]:
@@ -37,6 +38,7 @@ class BatchNormTrain(Function):
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, eps=1e-5):
+        check_kernel_dtype(x, "batch_norm")
         K, xp = kernels.for_device(ctx.device), ctx.xp
         x = xp.ascontiguousarray(x)
         mean, var = K.batch_norm_stats(x)
@@ -65,6 +67,7 @@ class BatchNormEval(Function):
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None, eps=1e-5):
+        check_kernel_dtype(x, "batch_norm")
         K, xp = kernels.for_device(ctx.device), ctx.xp
         x = xp.ascontiguousarray(x)
         invstd = (1.0 / xp.sqrt(running_var.astype("float64") + eps)).astype(x.dtype)

@@ -11,6 +11,7 @@ import math
 
 from .. import kernels
 from ..autograd.function import Function
+from .kernel_dtype import check_kernel_dtype
 
 
 class MaxPool2d(Function):
@@ -22,6 +23,7 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                 out_size=(1, 1)):
+        check_kernel_dtype(x, "max_pool2d")
         K = kernels.for_device(ctx.device)
         out, argmax = K.max_pool2d_forward(x, *kernel, *stride, *padding, *dilation, *out_size)
         ctx.argmax, ctx.in_hw = argmax, x.shape[2:]
@@ -53,6 +55,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), out_size=(1, 1),
                 count_include_pad=True, divisor_override=None):
+        check_kernel_dtype(x, "avg_pool2d")
         K, xp = kernels.for_device(ctx.device), ctx.xp
         H, W = x.shape[2:]
         (kh, kw), (sh, sw), (ph, pw), (out_h, out_w) = kernel, stride, padding, out_size

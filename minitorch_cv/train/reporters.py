@@ -217,29 +217,35 @@ def read_scalars(logdir: Path | str) -> dict[str, list[tuple[int, float]]]:
     """Every scalar in the TensorBoard event files under ``logdir``: ``{tag: [(step, value)]}``.
 
     An event file is a sequence of records ``length (uint64) | crc(length) (uint32) | data |
-    crc(data) (uint32)``, each ``data`` one serialised ``Event`` protobuf; checksums are
-    verified, so a damaged file raises ``ValueError`` instead of returning wrong numbers.
+    crc(data) (uint32)``, each ``data`` one serialised ``Event`` protobuf. A last record that
+    stops short (a run killed while writing, or a file still being written) ends the file, as in
+    TensorBoard: the complete records before it are read. Checksums are verified, so a damaged
+    complete record raises ``ValueError`` naming the file instead of returning wrong numbers.
     """
     event_pb2 = importlib.import_module("tensorboardX.proto.event_pb2")
     scalars: dict[str, list[tuple[int, float]]] = {}
     for path in sorted(Path(logdir).rglob("events.out.tfevents.*")):
-        raw = path.read_bytes()
-        offset = 0
-        while offset < len(raw):
-            if offset + 12 > len(raw):
-                raise ValueError(f"{path}: truncated record header at byte {offset}")
-            header = raw[offset:offset + 8]
-            (length,) = struct.unpack("<Q", header)
-            (length_crc,) = struct.unpack("<I", raw[offset + 8:offset + 12])
-            data = raw[offset + 12:offset + 12 + length]
-            if length_crc != _masked_crc(header) or len(data) != length:
-                raise ValueError(f"{path}: corrupted record at byte {offset}")
-            (data_crc,) = struct.unpack("<I", raw[offset + 12 + length:offset + 16 + length])
-            if data_crc != _masked_crc(data):
-                raise ValueError(f"{path}: checksum mismatch in record at byte {offset}")
-            offset += 16 + length
-            event = event_pb2.Event.FromString(data)
+        for event in _events(path.read_bytes(), path, event_pb2):
             for value in event.summary.value:
                 if value.HasField("simple_value"):
                     scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
     return scalars
+
+
+def _events(raw: bytes, path: Path, event_pb2):
+    """The ``Event``s of one file's bytes, up to the first incomplete record."""
+    offset = 0
+    while offset + 12 <= len(raw):  # a cut length field: the writer stopped here
+        header = raw[offset:offset + 8]
+        (length,) = struct.unpack("<Q", header)
+        (length_crc,) = struct.unpack("<I", raw[offset + 8:offset + 12])
+        if length_crc != _masked_crc(header):
+            raise ValueError(f"{path}: corrupted record length at byte {offset}")
+        if offset + 16 + length > len(raw):  # the data or its checksum is cut: the end
+            return
+        data = raw[offset + 12:offset + 12 + length]
+        (data_crc,) = struct.unpack("<I", raw[offset + 12 + length:offset + 16 + length])
+        if data_crc != _masked_crc(data):
+            raise ValueError(f"{path}: checksum mismatch in record at byte {offset}")
+        offset += 16 + length
+        yield event_pb2.Event.FromString(data)

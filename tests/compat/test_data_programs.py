@@ -200,7 +200,8 @@ def test_d2l_load_data_fashion_mnist_with_resize(isolated, local_server, monkeyp
     np.testing.assert_array_equal(fast[0].numpy(), np.stack([s.numpy() for s in slow]))
 
 
-def _cifar_tarball(n=6, seed=0) -> tuple[bytes, dict]:
+def _cifar_tarball(n=6, seed=0, md5s=None) -> tuple[bytes, dict]:
+    """A small CIFAR-10 tarball; ``md5s`` receives each file's md5 (the loader checks them)."""
     rng = np.random.default_rng(seed)
     batches = {f"data_batch_{i}": n for i in range(1, 6)} | {"test_batch": n}
     contents = {}
@@ -208,6 +209,8 @@ def _cifar_tarball(n=6, seed=0) -> tuple[bytes, dict]:
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         def add(name, obj):
             body = pickle.dumps(obj, protocol=2)
+            if md5s is not None:
+                md5s[name] = hashlib.md5(body).hexdigest()
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(body)
             tar.addfile(info, io.BytesIO(body))
@@ -224,10 +227,12 @@ def _cifar_tarball(n=6, seed=0) -> tuple[bytes, dict]:
 
 def test_training_a_classifier_tutorial_cifar10(isolated, local_server, monkeypatch):
     served, url = local_server
-    body, contents = _cifar_tarball()
+    md5s = {}
+    body, contents = _cifar_tarball(md5s=md5s)
     (served / "cifar-10-python.tar.gz").write_bytes(body)
     monkeypatch.setattr(cifar, "CIFAR10_URLS", [url + "cifar-10-python.tar.gz"])
     monkeypatch.setattr(cifar, "CIFAR10_TGZ_MD5", hashlib.md5(body).hexdigest())
+    monkeypatch.setattr(cifar, "BATCH_MD5", md5s)  # each file is md5-checked, as torchvision
     root = isolated / "data"
     # --- the tutorial, imports changed ---
     transform = transforms.Compose(

@@ -6,6 +6,7 @@ import http.server
 import os
 import shutil
 import threading
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -218,3 +219,54 @@ def test_download_without_any_mirror_is_an_error(isolated_roots, monkeypatch):
     with pytest.raises(DownloadError, match="every mirror failed"):
         FashionMNIST(root=isolated_roots / "data", download=True)
     assert not any(p.is_file() for p in (isolated_roots / "data").rglob("*"))
+
+
+# ------------------------------------------------------------- headers bounded by the file
+def test_gzip_bomb_is_never_inflated_past_the_header(tmp_path):
+    """64 MiB of zeros behind a header of 10 bytes: inflating it all was the old behaviour."""
+    path = tmp_path / "bomb.gz"
+    zeros = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(_idx_bytes(np.zeros(10, np.uint8)))
+        for _ in range(64):
+            f.write(zeros)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(IDXFormatError, match=r"bomb\.gz.*longer than its header"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"{peak} bytes allocated to read a 10-byte body"
+
+
+def test_header_claims_are_bounded_by_what_the_file_can_hold(tmp_path):
+    huge = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (2**31, 2**20, 4))
+    (tmp_path / "claims.gz").write_bytes(gzip.compress(huge + bytes(1000)))
+    with pytest.raises(IDXFormatError, match=r"claims\.gz.*inflates to at most"):
+        read_idx(tmp_path / "claims.gz")
+    (tmp_path / "claims").write_bytes(huge + bytes(1000))
+    with pytest.raises(IDXFormatError, match=r"claims.*the file has 1000 bytes after the header"):
+        read_idx(tmp_path / "claims")
+
+
+def test_an_empty_array_with_huge_sizes_is_a_clear_error(tmp_path):
+    """(0, 2**32-1, 2**32-1, 2**32-1) holds no bytes, but NumPy refuses the shape itself."""
+    dims = (0, 2**32 - 1, 2**32 - 1, 2**32 - 1)
+    path = tmp_path / "empty-but-huge"
+    path.write_bytes(bytes([0, 0, 8, 4]) + b"".join(n.to_bytes(4, "big") for n in dims))
+    with pytest.raises(IDXFormatError, match=r"empty-but-huge.*too large for any array"):
+        read_idx(path)
+    path.write_bytes(bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (0, 28, 28)))
+    assert read_idx(path).shape == (0, 28, 28)
+
+
+@pytest.mark.parametrize("ndim", [65, 255])
+def test_too_many_dimensions_is_a_clear_error(tmp_path, ndim):
+    path = tmp_path / "deep.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, ndim]) + (1).to_bytes(4, "big") * ndim + b"x"))
+    with pytest.raises(IDXFormatError, match=rf"deep\.gz.*{ndim} dimensions.*at most 64"):
+        read_idx(path)
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 64]) + (1).to_bytes(4, "big") * 64 + b"x"))
+    assert read_idx(path).shape == (1,) * 64

@@ -137,3 +137,37 @@ def test_tune_search_without_ray_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"pip install 'minitorch_cv\[ray\]'"):
         tune_search(lambda config: None, {}, num_samples=1)
+
+
+def _event_file(folder, values):
+    from tensorboardX import SummaryWriter
+
+    writer = SummaryWriter(str(folder))
+    for step, value in enumerate(values):
+        writer.add_scalar("loss", value, step)
+    writer.close()
+    (path,) = folder.glob("events.out.tfevents.*")
+    return path
+
+
+def test_cut_event_file_ends_at_its_last_complete_record(tmp_path):
+    """A run killed while writing leaves a cut last record: it ends that file (as TensorBoard),
+    and neither it nor the other runs in the folder are lost."""
+    whole = _event_file(tmp_path / "run_a", [1.0, 2.0, 3.0])
+    cut = _event_file(tmp_path / "run_b", [4.0, 5.0, 6.0])
+    raw = cut.read_bytes()
+    # record boundaries: each record is 16 bytes of framing plus its data
+    ends, offset = [], 0
+    while offset < len(raw):
+        offset += 16 + int.from_bytes(raw[offset:offset + 8], "little")
+        ends.append(offset)
+    for size in range(len(raw) + 1):
+        cut.write_bytes(raw[:size])
+        complete = sum(end <= size for end in ends)  # the first record is the file version
+        scalars = read_scalars(tmp_path)
+        assert [v for _, v in scalars["loss"]][3:] == [4.0, 5.0, 6.0][:max(complete - 1, 0)]
+        assert [v for _, v in scalars["loss"]][:3] == [1.0, 2.0, 3.0]
+    cut.write_bytes(raw[:8] + bytes([raw[8] ^ 1]) + raw[9:])  # a damaged length checksum
+    with pytest.raises(ValueError, match=r"run_b.*corrupted record length"):
+        read_scalars(tmp_path)
+    assert whole.exists()
