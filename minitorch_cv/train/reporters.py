@@ -113,7 +113,7 @@ class Reporter:
 
     def epoch(self, epoch: int, train_loss: float, test_loss: float,
               metrics: dict[str, float], lr: float) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"abstract: {type(self).__name__} must define epoch()")
 
     def close(self) -> None:
         """Flush and release files; called by ``Trainer.close()``."""
