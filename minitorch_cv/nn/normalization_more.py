@@ -11,7 +11,26 @@ from .linear import empty_parameter
 from .module import Module
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """What LayerNorm and GroupNorm share: an optional scale (ones) and shift (zeros)."""
+
+    def _make_affine(self, shape: tuple[int, ...], affine: bool, bias: bool, device,
+                     dtype) -> None:
+        self.weight = self.bias = None
+        if affine:
+            self.weight = empty_parameter(shape, device, dtype)
+            self.bias = empty_parameter(shape, device, dtype) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        with no_grad():
+            if self.weight is not None:
+                self.weight.fill_(1.0)
+            if self.bias is not None:
+                self.bias.zero_()
+
+
+class LayerNorm(_AffineNorm):
     """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift.
 
     Shapes: input (*, *normalized_shape) -> same; weight, bias: normalized_shape.
@@ -23,18 +42,7 @@ class LayerNorm(Module):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         self.normalized_shape, self.eps = tuple(shape), eps
         self.elementwise_affine, self.has_bias = elementwise_affine, bias
-        self.weight = self.bias = None
-        if elementwise_affine:
-            self.weight = empty_parameter(self.normalized_shape, device, dtype)
-            self.bias = empty_parameter(self.normalized_shape, device, dtype) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        with no_grad():
-            if self.weight is not None:
-                self.weight.fill_(1.0)
-            if self.bias is not None:
-                self.bias.zero_()
+        self._make_affine(self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -44,7 +52,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.has_bias}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise each sample over groups of ``num_channels // num_groups`` channels.
 
     Shapes: input (N, C, *) -> same; weight, bias: (C,).
@@ -57,18 +65,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
         self.affine, self.has_bias = affine, bias
-        self.weight = self.bias = None
-        if affine:
-            self.weight = empty_parameter((num_channels,), device, dtype)
-            self.bias = empty_parameter((num_channels,), device, dtype) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        with no_grad():
-            if self.weight is not None:
-                self.weight.fill_(1.0)
-            if self.bias is not None:
-                self.bias.zero_()
+        self._make_affine((num_channels,), affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
