@@ -35,25 +35,24 @@ COMMAND_FILE = "command.json"  # the run's options, for --resume
 SUMMARY_MAX_ELEMENTS = 2**26  # a summary runs a forward pass: 64 M input values at most
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (argparse then says which option is wrong, exit 2)."""
+def _int_at_least(text: str, low: int, wording: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse then says which option is wrong, exit 2)."""
+    return _int_at_least(text, 1, "at least 1")
 
 
 def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    """argparse type: an integer >= 0."""
+    return _int_at_least(text, 0, "0 or more")
 
 
 def positive_float(text: str) -> float:
