@@ -257,12 +257,7 @@ def normal_(self, mean: float = 0.0, std: float = 1.0):
 
 
 def __setitem__(self, index, value) -> None:  # noqa: N807 (a Tensor method)
-    if isinstance(index, Tensor):
-        index = index.array
-    elif isinstance(index, tuple):
-        index = tuple(i.array if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, list):
-        index = self.xp.asarray(index)
+    index = api.raw_index(index, self.xp)
     if isinstance(value, Tensor):
         _same_device(self, value)
         value = value.type(self.dtype) if value.dtype != self.dtype else value

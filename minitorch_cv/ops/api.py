@@ -315,13 +315,19 @@ def expand(a, *shape):
     return V.Expand.apply(a, shape=_shape_arg(shape))
 
 
-def getitem(a, index):
+def raw_index(index, xp):
+    """An index as NumPy/CuPy take it: Tensors become their arrays, a list an index array."""
     if isinstance(index, Tensor):
-        index = index.array
-    elif isinstance(index, tuple):
-        index = tuple(i.array if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, list):
-        index = a.xp.asarray(index)
+        return index.array
+    if isinstance(index, tuple):
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+def getitem(a, index):
+    index = raw_index(index, a.xp)
     if V._is_advanced(index):
         return V.GetItem.apply(a, index=index)  # a copy, as in torch
     parts = index if isinstance(index, tuple) else (index,)
