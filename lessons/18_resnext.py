@@ -77,7 +77,7 @@ for label, (width, g) in blocks.items():
         f"{name}: {n:,}" for name, n in parts[label].items())
           + f"; total {sum(parts[label].values()):,}")
 totals = [sum(v.values()) for v in parts.values()]
-fig, ax = plt.subplots(figsize=(7.2, 4.0))
+fig, ax = plt.subplots(figsize=(9.0, 4.0))
 bottom = np.zeros(len(parts))
 for name, colour in zip(next(iter(parts.values())), ("tab:blue", "tab:purple", "tab:green")):
     values = np.array([v[name] for v in parts.values()])
@@ -87,7 +87,7 @@ for name, colour in zip(next(iter(parts.values())), ("tab:blue", "tab:purple", "
                 color="white", fontsize=9)
     bottom += values
 ax.set_ylabel("weights in one bottleneck block")
-ax.legend(fontsize=8, loc="lower right")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars
 ax.set_title(lesson.title(f"same budget ({totals[0]:,} vs {totals[1]:,} weights), twice the "
                           "width: 32 groups keep the 3x3 small"), fontsize=10)
 viz.save_figure(fig, lesson.figure("bottleneck_budget"))

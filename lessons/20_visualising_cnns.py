@@ -57,11 +57,16 @@ def make_model():
 
 model = make_model()
 (x_train, y_train), (x_valid, y_valid), classes = lesson.train_valid(
-    "fashion-mnist", n_train=lesson.pick(10000, 128), n_valid=lesson.pick(1000, 64))
-epochs = lesson.n_epochs(6)
+    "fashion-mnist", n_train=lesson.pick(20000, 128), n_valid=lesson.pick(1000, 64))
+epochs = lesson.n_epochs(10)
+max_steps = lesson.pick(None, 2)
 optimizer = optim.Adam(model.parameters(), lr=2e-3)
+# one-cycle learning rate: warm up, then anneal; without it the validation accuracy of this
+# batch-norm CNN jumped by several points from epoch to epoch (0.62 to 0.79 at a fixed 2e-3)
+scheduler = optim.lr_scheduler.OneCycleLR(
+    optimizer, max_lr=2e-3, total_steps=epochs * (max_steps or -(-len(x_train) // 64)))
 history = fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), epochs, batch_size=64,
-              max_steps=lesson.pick(None, 2), seed=lesson.seed)
+              scheduler=scheduler, max_steps=max_steps, seed=lesson.seed)
 print(f"validation accuracy {history['valid_accuracy'][-1]:.4f} (held-out training images; the "
       "test set is opened in section 5)")
 viz.plot_training_curves(curves(history), lesson.figure("training_curves"),
