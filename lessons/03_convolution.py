@@ -232,8 +232,9 @@ names = list(timings)
 ax.barh(names, [timings[n] * 1e3 for n in names],
         color=["tab:gray", "tab:blue", "tab:green", "tab:orange"])
 for i, name in enumerate(names):
+    ratio = timings[name] / fastest
     ax.text(timings[name] * 1e3, i, f"  {timings[name] * 1e3:.2f} ms "
-            f"({timings[name] / fastest:.0f}x)", va="center", fontsize=8)
+            f"({ratio:.{0 if ratio >= 10 else 1}f}x)", va="center", fontsize=8)
 ax.set_xscale("log")
 ax.set_xlabel("time (ms, log scale)")
 ax.invert_yaxis()
