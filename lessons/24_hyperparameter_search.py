@@ -87,6 +87,19 @@ best_i, best_j = np.unravel_index(grid.argmax(), grid.shape)
 best = {"lr": lrs[best_j], "hidden": hiddens[best_i]}
 print(f"grid search: best {best} with validation accuracy {grid.max():.4f} "
       f"({grid.size} runs)")
+chance = 1 / len(classes)
+for i, hidden in enumerate(hiddens):  # say what the grid shows, also where it surprises
+    if grid[i].max() < chance + 0.05:
+        print(f"-> hidden {hidden}: every learning rate left it near chance "
+              f"({grid[i].min():.3f} to {grid[i].max():.3f}) after {epochs} epoch(s) on "
+              f"{len(x_train):,} images: within this budget it never started to learn. A search "
+              "ranks what its budget shows; a longer budget may rank the settings differently.")
+diverged = [f"hidden {h}, lr {lr:.0e}" for (i, h), (j, lr)
+            in itertools.product(enumerate(hiddens), enumerate(lrs))
+            if grid[i, j] < chance + 0.05 and grid[i].max() >= chance + 0.05]
+if diverged:
+    print(f"-> near chance although the same width learns at another rate: "
+          f"{', '.join(diverged)}")
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 image = ax.imshow(grid, cmap="viridis")
 ax.set_xticks(range(len(lrs)), [f"{lr:.0e}" for lr in lrs])
@@ -117,7 +130,7 @@ for _ in range(grid.size):
     print(f"random: hidden {config['hidden']:3d}, lr {config['lr']:.1e}: {accuracy:.4f}")
 best_random = max(random_results, key=lambda r: r[1])
 print(f"random search: best {best_random[0]} with {best_random[1]:.4f}")
-fig, ax = plt.subplots(figsize=(6.4, 3.6))
+fig, ax = plt.subplots(figsize=(8.0, 3.6))
 for hidden in hiddens:
     points = [(c["lr"], a) for c, a in random_results if c["hidden"] == hidden]
     if points:
@@ -126,7 +139,7 @@ for hidden in hiddens:
 ax.set_xscale("log")
 ax.set_xlabel("learning rate")
 ax.set_ylabel("validation accuracy")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the points
 ax.grid(alpha=0.3)
 ax.set_title(lesson.title("grid (crosses) and random search (dots), same number of runs"))
 viz.save_figure(fig, lesson.figure("random_search"))
