@@ -21,14 +21,19 @@ is repeatable (``default_rule``):
 1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1), both the input and
    the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, the output is at least
    ``WINOGRAD_MIN_WIDTH`` (8) pixels wide, and ``min(C, C_out) * out_w`` is at least
-   ``WINOGRAD_MIN_WORK`` (512). Why: the transforms cost per row of tiles what the GEMMs save
-   in proportion to the channels; with few channels, or short rows (the transform loops run
-   along a row of tiles), they cost more than the 2.25x fewer multiplications save; a row
-   narrower than 8 pixels wastes a large part of its last tile. Rough single-thread timings
-   (CPU time, a shared machine; forward + backward, Winograd / im2col): 0.72 at 16 channels
-   56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels 14x14 and at 32 channels 32x32,
-   0.93 at 64 channels 16x16, 0.98-1.02 at 16 channels 32x32, 32 channels 16x16 and
-   64 channels 8x8 (ResNet-20's three stages: a tie), 1.8 at 3 input channels;
+   ``WINOGRAD_MIN_WORK`` (512); an output narrower than ``WINOGRAD_NARROW_WIDTH`` (16) pixels
+   also needs ``WINOGRAD_NARROW_MIN_CHANNELS`` (128) channels. Why: the transforms cost per
+   row of tiles what the GEMMs save in proportion to the channels; with few channels, or short
+   rows (the transform loops run along a row of tiles), they cost more than the 2.25x fewer
+   multiplications save; a row narrower than 8 pixels wastes a large part of its last tile.
+   Rough single-thread timings (CPU time, a shared machine; forward + backward, Winograd /
+   im2col): 0.72 at 16 channels 56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels
+   14x14 and at 32 channels 32x32, 0.93 at 64 channels 16x16, 0.98-1.02 at 16 channels 32x32,
+   32 channels 16x16 and 64 channels 8x8, 1.8 at 3 input channels. Idle, 2 threads
+   (``benchmarks/bench_kernels.py``, batch 128): 0.63 at 16 channels 32x32 and 1.05 at 64
+   channels 8x8, and 1.36 at 64 channels 8x8 with batch 64 (lesson 26): so ResNet-20's last
+   stage (64 channels, 8x8) runs im2col (128 channels: a guess between 64 at 8x8, slower, and
+   256 at 14x14, faster);
 2. ``"im2col"`` otherwise.
 
 ``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
@@ -64,6 +69,8 @@ CHOICES = ("auto", *ALGORITHMS)
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_WIDTH = 8
 WINOGRAD_MIN_WORK = 512
+WINOGRAD_NARROW_WIDTH = 16
+WINOGRAD_NARROW_MIN_CHANNELS = 128
 
 
 class ConvShape(NamedTuple):
@@ -100,7 +107,8 @@ def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> s
     channels, out_w = min(shape.C, shape.C_out), shape.W + 2 * shape.pw - 2
     if ("winograd" in available and applies("winograd", shape)
             and channels >= WINOGRAD_MIN_CHANNELS and out_w >= WINOGRAD_MIN_WIDTH
-            and channels * out_w >= WINOGRAD_MIN_WORK):
+            and channels * out_w >= WINOGRAD_MIN_WORK
+            and (out_w >= WINOGRAD_NARROW_WIDTH or channels >= WINOGRAD_NARROW_MIN_CHANNELS)):
         return "winograd"
     return "im2col"
 

@@ -30,9 +30,13 @@ def _split_history(history: Mapping[str, Sequence[float]]) -> dict[str, dict[str
 
 
 def _epoch_axis(ax, count: int) -> None:
-    """Whole-number ticks, and a sensible range even for a single epoch (not 0.945..1.05); at
-    most 6 ticks for long runs (1,500 steps: labels like 1350 would run into each other)."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins="auto" if count <= 12 else 6))
+    """Whole-number ticks, and a sensible range even for a single epoch (not 0.945..1.05):
+    every epoch up to 12, at most 6 ticks for longer runs (1,500 steps: labels like 1350
+    would run into each other)."""
+    if count <= 1:  # one epoch: one tick (MaxNLocator would put 0.6 and 1.2 on it)
+        ax.set_xticks([1])
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=count if count <= 12 else 6))
     ax.set_xlim(0.5, max(count, 1) + 0.5)
 
 

@@ -119,7 +119,9 @@ def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32):
 
 @pytest.mark.parametrize("shape, expected", [
     (_shape(16, 16), "winograd"), (_shape(64, 64), "winograd"), (_shape(16, 32), "winograd"),
-    (_shape(64, 64, H=8), "winograd"), (_shape(32, 32, H=16), "winograd"),  # ResNet-20's
+    (_shape(32, 32, H=16), "winograd"),  # ResNet-20's second stage
+    (_shape(64, 64, H=8), "im2col"),  # ResNet-20's third: narrower than 16, under 128 channels
+    (_shape(128, 128, H=8), "winograd"), (_shape(256, 256, H=14), "winograd"),
     (_shape(16, 16, H=31), "im2col"),  # 16 * 31 < 512: too little work per row of tiles
     (_shape(256, 256, H=7), "im2col"),  # narrower than 8 pixels
     (_shape(3, 16), "im2col"),  # too few input channels for the transforms to pay

@@ -195,3 +195,35 @@ def test_upsample_keeps_constant_maps_and_corners():
     assert np.allclose(viz.upsample(np.full((2, 2), 3.0), (8, 8)), 3.0)
     ramp = viz.upsample(np.array([[0.0, 1.0]]), (1, 4))
     assert ramp[0, 0] == 0.0 and ramp[0, -1] == 1.0 and np.all(np.diff(ramp[0]) >= 0)
+
+
+@pytest.mark.parametrize("count, expected", [(1, [1]), (3, [1, 2, 3]),
+                                             (10, list(range(1, 11)))])
+def test_epoch_axis_ticks_every_epoch_up_to_twelve(count, expected):
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from minitorch_cv.viz.curves import _epoch_axis  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    try:
+        ax.plot(range(1, count + 1), range(count))
+        _epoch_axis(ax, count)
+        low, high = ax.get_xlim()
+        assert [round(t, 6) for t in ax.get_xticks() if low <= t <= high] == expected
+    finally:
+        plt.close(fig)
+
+
+def test_epoch_axis_keeps_long_runs_to_a_few_ticks():
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from minitorch_cv.viz.curves import _epoch_axis  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    try:
+        ax.plot(range(1, 1501), np.linspace(1, 0, 1500))
+        _epoch_axis(ax, 1500)
+        low, high = ax.get_xlim()
+        assert 3 <= len([t for t in ax.get_xticks() if low <= t <= high]) <= 7
+    finally:
+        plt.close(fig)
