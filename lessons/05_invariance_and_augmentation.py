@@ -13,7 +13,7 @@ Run: python lessons/05_invariance_and_augmentation.py [--smoke] [--data-dir DIR]
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import fit, lesson_setup, predict
+from _common import fit, lesson_setup, one_cycle, predict
 
 # isort: split
 import matplotlib.pyplot as plt
@@ -117,8 +117,7 @@ for name, augment in (("no augmentation", None), ("crop + flip + rotate", augmen
     optimizer = optim.Adam(model.parameters(), lr=2e-3)
     # the same one-cycle schedule for all three (at a fixed rate the validation accuracy of
     # these batch-norm CNNs jumped by several points between epochs)
-    scheduler = optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=2e-3, total_steps=epochs * (max_steps or -(-len(x_train) // 64)))
+    scheduler = one_cycle(optimizer, 2e-3, epochs, len(x_train), 64, max_steps)
     print(f"{name}:")
     fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), epochs, batch_size=64,
         augment=augment, scheduler=scheduler, max_steps=max_steps, seed=lesson.seed)

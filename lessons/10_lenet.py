@@ -15,7 +15,15 @@ Run: python lessons/10_lenet.py [--smoke] [--data-dir DIR] [--epochs N] [--forms
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import count_parameters, curves, fit, lesson_setup, overfit_one_batch, predict
+from _common import (
+    count_parameters,
+    curves,
+    fit,
+    lesson_setup,
+    one_cycle,
+    overfit_one_batch,
+    predict,
+)
 
 # isort: split
 import numpy as np
@@ -99,9 +107,6 @@ assert probe_losses[-1] < 0.25 * probe_losses[0], "LeNet cannot overfit one batc
 epochs = lesson.n_epochs(8)
 max_steps = lesson.pick(None, 2)
 batch_size = 128
-steps_per_epoch = -(-len(x_train) // batch_size)
-if max_steps is not None:
-    steps_per_epoch = min(steps_per_epoch, max_steps)
 
 histories = {}
 if "1998" in forms:
@@ -114,8 +119,7 @@ if "1998" in forms:
 if "modern" in forms:
     mt.manual_seed(lesson.seed)
     adam = optim.Adam(lenet_modern.parameters(), lr=1e-3)
-    schedule = optim.lr_scheduler.OneCycleLR(adam, max_lr=3e-3,
-                                             total_steps=epochs * steps_per_epoch)
+    schedule = one_cycle(adam, 3e-3, epochs, len(x_train), batch_size, max_steps)
     print("modern LeNet-5 (ReLU, max pooling, Adam, one-cycle learning rate):")
     histories["modern"] = fit(lenet_modern, adam, (x_train, y_train), (x_valid, y_valid),
                               epochs, batch_size, scheduler=schedule, max_steps=max_steps,

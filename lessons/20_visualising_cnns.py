@@ -14,7 +14,7 @@ Run: python lessons/20_visualising_cnns.py [--smoke] [--data-dir DIR] [--epochs 
 
 # %%
 # _common first: it loads minitorch_cv, whose thread settings must precede NumPy
-from _common import curves, fit, lesson_setup, predict
+from _common import curves, fit, lesson_setup, one_cycle, predict
 
 # isort: split
 import numpy as np
@@ -63,8 +63,7 @@ max_steps = lesson.pick(None, 2)
 optimizer = optim.Adam(model.parameters(), lr=2e-3)
 # one-cycle learning rate: warm up, then anneal; without it the validation accuracy of this
 # batch-norm CNN jumped by several points from epoch to epoch (0.62 to 0.79 at a fixed 2e-3)
-scheduler = optim.lr_scheduler.OneCycleLR(
-    optimizer, max_lr=2e-3, total_steps=epochs * (max_steps or -(-len(x_train) // 64)))
+scheduler = one_cycle(optimizer, 2e-3, epochs, len(x_train), 64, max_steps)
 history = fit(model, optimizer, (x_train, y_train), (x_valid, y_valid), epochs, batch_size=64,
               scheduler=scheduler, max_steps=max_steps, seed=lesson.seed)
 print(f"validation accuracy {history['valid_accuracy'][-1]:.4f} (held-out training images; the "

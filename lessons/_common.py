@@ -207,6 +207,18 @@ def overfit_one_batch(model, x: np.ndarray, y: np.ndarray, steps: int = 100,
     return losses
 
 
+def one_cycle(optimizer, max_lr: float, epochs: int, n_train: int, batch_size: int,
+              max_steps: int | None = None):
+    """``OneCycleLR`` over the batches ``fit`` will run: ``epochs`` times the batches of one
+    epoch (``ceil(n_train / batch_size)``, at most ``max_steps``), stepped once per batch."""
+    from minitorch_cv import optim  # noqa: PLC0415
+
+    per_epoch = -(-n_train // batch_size)
+    if max_steps is not None:
+        per_epoch = min(per_epoch, max_steps)
+    return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=epochs * per_epoch)
+
+
 def train_small_variant(lesson: Lesson, name: str, epochs_full: int = 3,
                         n_train_full: int = 10000, lr: float = 2e-3,
                         **model_kwargs) -> tuple[object, dict, float]:
@@ -228,10 +240,8 @@ def train_small_variant(lesson: Lesson, name: str, epochs_full: int = 3,
     epochs = lesson.n_epochs(epochs_full)
     max_steps = lesson.pick(None, 1)
     batch_size = 64
-    steps = epochs * (min(max_steps, -(-len(x_train) // batch_size)) if max_steps
-                      else -(-len(x_train) // batch_size))
     optimizer = optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
-    scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    scheduler = one_cycle(optimizer, lr, epochs, len(x_train), batch_size, max_steps)
     print(f"training {name} ({count_parameters(model):,} parameters) on {len(x_train):,} "
           f"Fashion-MNIST images ({size}x{size}) for {epochs} epoch(s), validating on "
           f"{len(x_valid):,} held-out training images:")
@@ -256,5 +266,5 @@ def pad_to(size: int):
 
 
 __all__ = ["Lesson", "batches", "check_test_sealed", "count_parameters", "curves", "evaluate",
-           "fit", "lesson_setup", "overfit_one_batch", "pad_to", "paper_check", "predict",
-           "seed_summary", "train_small_variant"]
+           "fit", "lesson_setup", "one_cycle", "overfit_one_batch", "pad_to", "paper_check",
+           "predict", "seed_summary", "train_small_variant"]
