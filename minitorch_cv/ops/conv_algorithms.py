@@ -106,7 +106,10 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False):
         V = K.winograd_input_transform(x[start:stop], ph, pw, tiles_h, tiles_w)
         M = xp.matmul(U, V.reshape(16, C, -1))  # 16 GEMMs: (C_out, C) @ (C, n*tiles)
         M = M.reshape(4, 4, C_out, stop - start, tiles_h, tiles_w)
-        out[start:stop] = K.winograd_output_transform(M, out_h, out_w)
+        if hasattr(K, "winograd_output_transform_into"):  # CPU: straight into the output
+            K.winograd_output_transform_into(M, out[start:stop])
+        else:
+            out[start:stop] = K.winograd_output_transform(M, out_h, out_w)
         return V if keep else None
 
     Vs = [V for part in in_blocks(K, N, chunk, block) for V in part]

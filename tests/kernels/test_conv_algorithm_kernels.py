@@ -90,6 +90,48 @@ def test_winograd_weight_gradient_transforms_match_reference_and_are_adjoints(ca
                                rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(3, 16, 32, 32, 8), (2, 5, 31, 9, 4), (1, 64, 8, 8, 64)])
+def test_winograd_cpu_layouts_at_layer_sizes(shape, threads):
+    # layer-sized planes (the hypothesis cases are at most 8x8), split over 1 and 2 threads;
+    # V and dM come back as views of staggered slabs (gaps between the 16 slabs), which the
+    # GEMMs and the output transform read in place; the output transform also writes one
+    # block of samples straight into a larger output, and refuses an output it cannot fill
+    import numba
+
+    N, C, H, W, C_out = shape
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = rng.standard_normal((C_out, C, 3, 3)).astype(np.float32)
+    tiles = (-(-H // 2), -(-W // 2))
+    own = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        V = cpu.winograd_input_transform(x, 1, 1, *tiles)
+        np.testing.assert_array_equal(V, ref.winograd_input_transform(x, 1, 1, *tiles))
+        assert not V.flags.c_contiguous and V.strides[1] > V[0, 0].nbytes  # staggered slabs
+        U = cpu.winograd_filter_transform(w).reshape(16, C_out, C)
+        M = np.matmul(U, V.reshape(16, C, -1)).reshape(4, 4, C_out, N, *tiles)
+        expected = ref.winograd_output_transform(M, H, W)
+        np.testing.assert_allclose(cpu.winograd_output_transform(M, H, W), expected,
+                                   rtol=1e-5, atol=1e-5)
+        gapped = np.zeros((16, M[0, 0].size + 3 * tiles[1]), np.float32)
+        M_gapped = gapped[:, :M[0, 0].size].reshape(M.shape)
+        M_gapped[...] = M
+        whole = np.full((N + 2, C_out, H, W), np.nan, np.float32)
+        cpu.winograd_output_transform_into(M_gapped, whole[1:N + 1])
+        np.testing.assert_allclose(whole[1:N + 1], expected, rtol=1e-5, atol=1e-5)
+        assert np.isnan(whole[0]).all() and np.isnan(whole[-1]).all()  # nothing outside
+        with pytest.raises(ValueError, match="C-contiguous"):
+            cpu.winograd_output_transform_into(M, whole[:N, :, :, ::2])
+        g = rng.standard_normal((N, C_out, H, W)).astype(np.float32)
+        dM = cpu.winograd_grad_output_transform(g, *tiles)
+        np.testing.assert_allclose(dM, ref.winograd_grad_output_transform(g, *tiles),
+                                   rtol=1e-5, atol=1e-5)
+    finally:
+        numba.set_num_threads(own)
+
+
 def test_winograd_multiplies_16_times_per_tile_and_channel_pair():
     # the elementwise product of the 4x4 transformed tiles: a 2x2 output tile per 16 products
     # (the definition: 4 outputs x 9 taps = 36), so 36 / 16 = 2.25x fewer

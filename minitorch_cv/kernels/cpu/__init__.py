@@ -13,7 +13,8 @@ own threads (``threads.py``; the thread-pool settings they rely on are made by
 ``minitorch_cv/_early.py``).
 
 The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
-also on the GPU) and direct convolution (``direct.py``, CPU only); ``minitorch_cv.backends.conv``
+also on the GPU; CPU-only extra: ``winograd_output_transform_into`` writes a block's output in
+place) and direct convolution (``direct.py``, CPU only); ``minitorch_cv.backends.conv``
 chooses between them and im2col.
 """
 
@@ -29,6 +30,7 @@ from .winograd import (
     winograd_grad_output_transform,
     winograd_input_transform,
     winograd_output_transform,
+    winograd_output_transform_into,
 )
 
 __all__ = [
@@ -54,4 +56,5 @@ __all__ = [
     "winograd_grad_output_transform",
     "winograd_input_transform",
     "winograd_output_transform",
+    "winograd_output_transform_into",
 ]

@@ -27,23 +27,39 @@ filter transforms (``winograd_grad_output_transform``: ``dM = A dY A^T`` per out
 
 Memory: V holds ``16 * C * N * tiles_h * tiles_w`` elements, about 4x the input (im2col's
 columns: 9x). The naive twins with the matrices written out are in ``kernels/reference.py``.
-How the kernels run: parallel over (c, n) planes, in that order, the order of the planes in V
-and M: each of the 16 slabs ``V[a, b]`` is then written front to back (in (n, c) order the 16
-interleaved write streams jumped, and the input transform took twice as long). Each plane is
-first copied into a zero-bordered buffer, so the tile loops read without bounds tests; the
-products with B^T and A^T are written out as additions (the matrices hold only 0, 1 and -1),
-first on whole rows of the plane, then on each tile's columns, for a whole row of tiles at a
-time: every inner loop runs over ``tx`` (or the pixels of a row) and vectorises. One tile at a
-time, with its 16 values written to 16 distant places, took about 3x as long (128x16x32x32,
-one thread, rough timings on a shared machine). Like im2col, the kernels call
-``keep_freed_memory()``: without it, page faults on the fresh V doubled the input transform's
-time.
+
+How the kernels run (each choice measured on one block of 4 samples, 16 channels, 32x32, one
+thread, against the kernels before it; rough timings, an idle 2-core machine):
+
+- The 16 slabs ``V[a, b]`` (and ``dM[a, b]``) are written side by side, and back to back their
+  starts lie a power of two apart, so the 16 write streams fell into the same L1 cache sets;
+  a gap of one row of tiles between slabs (``_gap``) staggers them. V is returned as a view
+  of the gapped slabs with the usual shape; the GEMMs read it in place and were 1.3x faster
+  on it too; ``winograd_output_transform`` reads M in place when its slabs are gapped alike.
+- The input transform works on a plane's even and odd columns (``E``, ``O``), split once per
+  input row: a tile's four columns are then ``E[tx], O[tx], E[tx + 1], O[tx + 1]``, and every
+  inner loop runs over ``tx`` at stride 1 with one array written per loop, which the compiler
+  vectorises (reading each tile's columns at stride 2 and writing four slabs per loop, the
+  loops ran scalar). The output-gradient transform splits each output-gradient row alike.
+- No array views inside the loops (each view counted references in the loop), indices from
+  ``range`` loops only (Numba then drops the test for negative indices).
+- The output transform writes a block of samples straight into the layer's output
+  (``winograd_output_transform_into``), not into a new array copied there afterwards.
+- Parallel over (c, n) planes, in that order, the order of the planes in V and M, so each
+  slab is written front to back (in (n, c) order the input transform took twice as long);
+  the input and output-gradient transforms give each thread a contiguous share of the planes
+  and its buffers once. Measured: input transform 1.2-1.6x, output transform 2-2.5x,
+  output-gradient transform 2.2-2.6x faster than the kernels before (per-plane rows and
+  views), on the shapes of ``benchmarks/bench_kernels.py``.
+
+Like im2col, the kernels call ``keep_freed_memory()``: without it, page faults on the fresh V
+doubled the input transform's time.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from .memory import keep_freed_memory
 
@@ -58,40 +74,52 @@ def winograd_filter_transform(weight):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _input_transform(x, ph, pw, tiles_h, tiles_w):
+def _input_transform(x, ph, pw, tiles_h, tiles_w, gap, parts):
     N, C, H, W = x.shape
-    V = np.empty((4, 4, C, N, tiles_h, tiles_w), dtype=x.dtype)
-    rows, cols = 2 * tiles_h + 2, 2 * tiles_w + 2
-    for plane in prange(C * N):  # in V's order (c, n): each slab V[a, b] written front to back
-        c = plane // N
-        n = plane % N
-        d = np.zeros((rows, cols), dtype=x.dtype)  # the plane as the tiles see it
-        for r in range(rows):
-            h = r - ph
-            if 0 <= h < H:
-                for s in range(cols):
-                    w = s - pw
-                    if 0 <= w < W:
-                        d[r, s] = x[n, c, h, w]
-        t = np.empty((4, cols), dtype=x.dtype)  # B^T d for one row of tiles
-        for ty in range(tiles_h):
-            d0, d1, d2, d3 = d[2 * ty], d[2 * ty + 1], d[2 * ty + 2], d[2 * ty + 3]
-            for s in range(cols):  # t = B^T d: rows 0-2, 1+2, 2-1, 1-3
-                u = np.uintp(s)
-                t[0, u] = d0[u] - d2[u]
-                t[1, u] = d1[u] + d2[u]
-                t[2, u] = d2[u] - d1[u]
-                t[3, u] = d1[u] - d3[u]
-            for a in range(4):  # V = t B: the same combinations of each tile's columns
-                row = t[a]
-                v0, v1, v2, v3 = V[a, 0, c, n, ty], V[a, 1, c, n, ty], V[a, 2, c, n, ty], \
-                    V[a, 3, c, n, ty]
-                for tx in range(tiles_w):
-                    u, s = np.uintp(tx), np.uintp(2 * tx)
-                    v0[u] = row[s] - row[s + 2]
-                    v1[u] = row[s + 1] + row[s + 2]
-                    v2[u] = row[s + 2] - row[s + 1]
-                    v3[u] = row[s + 1] - row[s + 3]
+    R = C * N * tiles_h  # rows of tiles in one slab
+    V = np.empty((16, R + gap, tiles_w), dtype=x.dtype)  # slab a*4 + b is V[a, b]
+    rows, half = 2 * tiles_h + 2, tiles_w + 1
+    for part in prange(parts):  # each thread: its share of the (c, n) planes, its own buffers
+        E = np.zeros((rows, half), dtype=x.dtype)  # padded plane's even columns (0 at the edge)
+        O = np.zeros((rows, half), dtype=x.dtype)  # and odd columns
+        row = np.zeros(2 * half, dtype=x.dtype)  # one padded input row
+        t = np.empty((8, half), dtype=x.dtype)  # B^T d for one row of tiles: E part, O part
+        for plane in range(part * C * N // parts, (part + 1) * C * N // parts):
+            c = plane // N  # in V's order (c, n): each slab is written front to back
+            n = plane % N
+            for r in range(rows):
+                h = r - ph
+                if 0 <= h < H:
+                    for w in range(max(0, -pw), min(W, 2 * half - pw)):
+                        row[w + pw] = x[n, c, h, w]
+                    for k in range(half):
+                        E[r, k] = row[2 * k]
+                        O[r, k] = row[2 * k + 1]
+            for ty in range(tiles_h):
+                r = 2 * ty
+                for k in range(half):  # t = B^T d: rows 0-2, 1+2, 2-1, 1-3
+                    e0, e1, e2, e3 = E[r, k], E[r + 1, k], E[r + 2, k], E[r + 3, k]
+                    t[0, k] = e0 - e2
+                    t[1, k] = e1 + e2
+                    t[2, k] = e2 - e1
+                    t[3, k] = e1 - e3
+                    o0, o1, o2, o3 = O[r, k], O[r + 1, k], O[r + 2, k], O[r + 3, k]
+                    t[4, k] = o0 - o2
+                    t[5, k] = o1 + o2
+                    t[6, k] = o2 - o1
+                    t[7, k] = o1 - o3
+                i = (c * N + n) * tiles_h + ty
+                # V = t B: columns 0-2, 1+2, 2-1, 1-3 of each tile; tile tx's four columns
+                # are t[a, tx], t[4 + a, tx], t[a, tx + 1], t[4 + a, tx + 1] (E, O, E, O)
+                for a in range(4):
+                    for tx in range(tiles_w):
+                        V[4 * a, i, tx] = t[a, tx] - t[a, tx + 1]
+                    for tx in range(tiles_w):
+                        V[4 * a + 1, i, tx] = t[4 + a, tx] + t[a, tx + 1]
+                    for tx in range(tiles_w):
+                        V[4 * a + 2, i, tx] = t[a, tx + 1] - t[4 + a, tx]
+                    for tx in range(tiles_w):
+                        V[4 * a + 3, i, tx] = t[4 + a, tx] - t[4 + a, tx + 1]
     return V
 
 
@@ -107,70 +135,85 @@ def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
     ``V.reshape(16, C, N*tiles_h*tiles_w)`` is the right operand of the 16 GEMMs.
     """
     keep_freed_memory()  # once per process: V is large and new at every step (memory.py)
-    return _input_transform(np.ascontiguousarray(x), int(ph), int(pw), int(tiles_h),
-                            int(tiles_w))
+    N, C = x.shape[:2]
+    slabs = _input_transform(np.ascontiguousarray(x), int(ph), int(pw), int(tiles_h),
+                             int(tiles_w), _gap(tiles_w), get_num_threads())
+    return slabs[:, :C * N * tiles_h].reshape(4, 4, C, N, tiles_h, tiles_w)
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _output_transform(m, out_h, out_w):
-    _, _, C_out, N, tiles_h, tiles_w = m.shape
-    y = np.empty((N, C_out, out_h, out_w), dtype=m.dtype)
-    for plane in prange(C_out * N):  # in M's order (co, n): each slab read/written in order
+def _output_transform(m, C_out, N, tiles_h, y):
+    tiles_w = m.shape[2]
+    out_h, out_w = y.shape[2], y.shape[3]
+    pairs = out_w // 2  # tiles whose two columns both lie inside the output
+    for plane in prange(C_out * N):  # in M's order (co, n): each slab read front to back
         co = plane // N
         n = plane % N
-        plane = np.empty((2 * tiles_h, 2 * tiles_w), dtype=m.dtype)  # whole tiles, then cropped
-        s = np.empty((2, 4, tiles_w), dtype=m.dtype)  # A^T m for one row of tiles
+        s = np.empty((8, tiles_w), dtype=y.dtype)  # A^T m for one row of tiles: rows 0 and 1
         for ty in range(tiles_h):
-            for b in range(4):  # s = A^T m: rows 0+1+2 and 1-2-3
-                m0, m1, m2, m3 = m[0, b, co, n, ty], m[1, b, co, n, ty], m[2, b, co, n, ty], \
-                    m[3, b, co, n, ty]
-                for tx in range(tiles_w):
-                    u = np.uintp(tx)
-                    s[0, b, u] = m0[u] + m1[u] + m2[u]
-                    s[1, b, u] = m1[u] - m2[u] - m3[u]
-            for r in range(2):  # Y = s A: the same combinations of the columns
-                dst = plane[2 * ty + r]
-                s0, s1, s2, s3 = s[r, 0], s[r, 1], s[r, 2], s[r, 3]
-                for tx in range(tiles_w):
-                    u = np.uintp(tx)
-                    dst[np.uintp(2 * tx)] = s0[u] + s1[u] + s2[u]
-                    dst[np.uintp(2 * tx + 1)] = s1[u] - s2[u] - s3[u]
-        for h in range(out_h):
-            for w in range(out_w):
-                y[n, co, h, w] = plane[h, w]
+            i = (co * N + n) * tiles_h + ty
+            for b in range(4):
+                for tx in range(tiles_w):  # s = A^T m: rows 0+1+2 and 1-2-3
+                    m0, m1, m2, m3 = m[b, i, tx], m[4 + b, i, tx], m[8 + b, i, tx], \
+                        m[12 + b, i, tx]
+                    s[b, tx] = m0 + m1 + m2
+                    s[4 + b, tx] = m1 - m2 - m3
+            for r in range(min(2, out_h - 2 * ty)):  # Y = s A, cropped at the output's edge
+                h, q = 2 * ty + r, 4 * r
+                for tx in range(pairs):
+                    s0, s1, s2, s3 = s[q, tx], s[q + 1, tx], s[q + 2, tx], s[q + 3, tx]
+                    y[n, co, h, 2 * tx] = s0 + s1 + s2
+                    y[n, co, h, 2 * tx + 1] = s1 - s2 - s3
+                if out_w % 2:
+                    y[n, co, h, out_w - 1] = s[q, pairs] + s[q + 1, pairs] + s[q + 2, pairs]
     return y
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _grad_output_transform(grad_y, tiles_h, tiles_w):
+def _grad_output_transform(grad_y, tiles_h, tiles_w, gap, parts):
     N, C_out, out_h, out_w = grad_y.shape
-    dM = np.empty((4, 4, C_out, N, tiles_h, tiles_w), dtype=grad_y.dtype)
-    for plane in prange(C_out * N):  # in M's order (co, n): each slab read/written in order
-        co = plane // N
-        n = plane % N
-        plane = np.zeros((2 * tiles_h, 2 * tiles_w), dtype=grad_y.dtype)  # zero past the edge
-        for h in range(out_h):
-            for w in range(out_w):
-                plane[h, w] = grad_y[n, co, h, w]
-        p = np.empty((4, 2 * tiles_w), dtype=grad_y.dtype)  # A dY for one row of tiles
-        for ty in range(tiles_h):
-            y0, y1 = plane[2 * ty], plane[2 * ty + 1]
-            for s in range(2 * tiles_w):  # rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
-                u = np.uintp(s)
-                p[0, u] = y0[u]
-                p[1, u] = y0[u] + y1[u]
-                p[2, u] = y0[u] - y1[u]
-                p[3, u] = -y1[u]
-            for a in range(4):  # (A dY) A^T: the same combinations of each tile's columns
-                row = p[a]
-                d0, d1, d2, d3 = dM[a, 0, co, n, ty], dM[a, 1, co, n, ty], dM[a, 2, co, n, ty], \
-                    dM[a, 3, co, n, ty]
-                for tx in range(tiles_w):
-                    u, s = np.uintp(tx), np.uintp(2 * tx)
-                    d0[u] = row[s]
-                    d1[u] = row[s] + row[s + 1]
-                    d2[u] = row[s] - row[s + 1]
-                    d3[u] = -row[s + 1]
+    R = C_out * N * tiles_h
+    dM = np.empty((16, R + gap, tiles_w), dtype=grad_y.dtype)  # slab a*4 + b is dM[a, b]
+    pairs = out_w // 2
+    for part in prange(parts):
+        E = np.zeros((2, tiles_w), dtype=grad_y.dtype)  # two rows of dY: even columns
+        O = np.zeros((2, tiles_w), dtype=grad_y.dtype)  # and odd columns (0 past the edge)
+        p = np.empty((8, tiles_w), dtype=grad_y.dtype)  # A dY: E part, O part
+        for plane in range(part * C_out * N // parts, (part + 1) * C_out * N // parts):
+            co = plane // N  # in M's order (co, n): each slab written front to back
+            n = plane % N
+            for ty in range(tiles_h):
+                for r in range(2):
+                    h = 2 * ty + r
+                    if h < out_h:
+                        for tx in range(pairs):
+                            E[r, tx] = grad_y[n, co, h, 2 * tx]
+                            O[r, tx] = grad_y[n, co, h, 2 * tx + 1]
+                        if out_w % 2:
+                            E[r, pairs] = grad_y[n, co, h, out_w - 1]
+                    else:
+                        E[r, :] = 0
+                        O[r, :] = 0
+                for tx in range(tiles_w):  # rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
+                    e0, e1, o0, o1 = E[0, tx], E[1, tx], O[0, tx], O[1, tx]
+                    p[0, tx] = e0
+                    p[1, tx] = e0 + e1
+                    p[2, tx] = e0 - e1
+                    p[3, tx] = -e1
+                    p[4, tx] = o0
+                    p[5, tx] = o0 + o1
+                    p[6, tx] = o0 - o1
+                    p[7, tx] = -o1
+                i = (co * N + n) * tiles_h + ty
+                for a in range(4):  # (A dY) A^T: the same combinations of the two columns
+                    for tx in range(tiles_w):
+                        dM[4 * a, i, tx] = p[a, tx]
+                    for tx in range(tiles_w):
+                        dM[4 * a + 1, i, tx] = p[a, tx] + p[4 + a, tx]
+                    for tx in range(tiles_w):
+                        dM[4 * a + 2, i, tx] = p[a, tx] - p[4 + a, tx]
+                    for tx in range(tiles_w):
+                        dM[4 * a + 3, i, tx] = -p[4 + a, tx]
     return dM
 
 
@@ -187,7 +230,10 @@ def winograd_grad_output_transform(grad_y, tiles_h, tiles_w):
     Then ``grad_U[a, b] = dM[a, b] (C_out, N*tiles) @ V[a, b]^T (N*tiles, C)``: 16 GEMMs.
     """
     keep_freed_memory()
-    return _grad_output_transform(np.ascontiguousarray(grad_y), int(tiles_h), int(tiles_w))
+    N, C_out = grad_y.shape[:2]
+    slabs = _grad_output_transform(np.ascontiguousarray(grad_y), int(tiles_h), int(tiles_w),
+                                   _gap(tiles_w), get_num_threads())
+    return slabs[:, :C_out * N * tiles_h].reshape(4, 4, C_out, N, tiles_h, tiles_w)
 
 
 def winograd_grad_filter_transform(grad_U):
@@ -206,5 +252,44 @@ def winograd_output_transform(m, out_h, out_w):
             y[n, co, 2*ty:2*ty + 2, 2*tx:2*tx + 2] = A^T m[:, :, co, n, ty, tx] A
             (cropped where the last tile passes the edge of the output)
     """
+    _, _, C_out, N = m.shape[:4]
+    return winograd_output_transform_into(m, np.empty((N, C_out, out_h, out_w), dtype=m.dtype))
+
+
+def winograd_output_transform_into(m, y):
+    """``winograd_output_transform`` written into ``y`` (N, C_out, out_h, out_w), C-contiguous
+    (for instance a block of samples of the whole output); returns ``y``. CPU-only extra: the
+    ops write each block straight into the layer's output instead of copying it there."""
     keep_freed_memory()
-    return _output_transform(np.ascontiguousarray(m), int(out_h), int(out_w))
+    _, _, C_out, N, tiles_h, _ = m.shape
+    if not y.flags.c_contiguous or y.shape[:2] != (N, C_out) or y.dtype != m.dtype:
+        raise ValueError(f"winograd_output_transform_into: y must be a C-contiguous "
+                         f"{m.dtype} array of shape ({N}, {C_out}, out_h, out_w), got "
+                         f"{y.dtype} {y.shape}")
+    return _output_transform(_slab_rows(m), C_out, N, tiles_h, y)
+
+
+def _gap(tiles_w):
+    """Rows of tiles left empty between two slabs of V or dM. The 16 slabs are written (and
+    read) side by side; back to back, their starts lie a power of two apart for the usual
+    shapes (64 KiB for a block of 4 samples of 16 channels at 32x32), so all 16 streams fall
+    into the same sets of the L1 cache and evict each other. One row of tiles (a cache line at
+    16 tiles) staggers them: the input transform 1.3x, the GEMMs reading V 1.3x faster."""
+    return 1
+
+
+def _slab_rows(m):
+    """m (4, 4, C_out, N, tiles_h, tiles_w) -> a C-contiguous (16, rows, tiles_w) array over the
+    same memory, the gaps between slabs included, when m's 16 slabs are each contiguous and
+    evenly spaced by whole rows (as this module's transforms and the GEMMs on them leave
+    them); a contiguous copy otherwise."""
+    _, _, C_out, N, tiles_h, tiles_w = m.shape
+    item = m.itemsize
+    step = m.strides[1]
+    inner = (N * tiles_h * tiles_w * item, tiles_h * tiles_w * item, tiles_w * item, item)
+    if not (m.strides[0] == 4 * step and m.strides[2:] == inner
+            and step % (tiles_w * item) == 0 and step >= C_out * inner[0]):
+        m = np.ascontiguousarray(m)
+        step = C_out * inner[0]
+    return np.lib.stride_tricks.as_strided(m, (16, step // (tiles_w * item), tiles_w),
+                                           (step, tiles_w * item, item))
