@@ -22,18 +22,22 @@ is repeatable (``default_rule``):
    the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, the output is at least
    ``WINOGRAD_MIN_WIDTH`` (8) pixels wide, and ``min(C, C_out) * out_w`` is at least
    ``WINOGRAD_MIN_WORK`` (512); an output narrower than ``WINOGRAD_NARROW_WIDTH`` (16) pixels
-   also needs ``WINOGRAD_NARROW_MIN_CHANNELS`` (128) channels. Why: the transforms cost per
-   row of tiles what the GEMMs save in proportion to the channels; with few channels, or short
-   rows (the transform loops run along a row of tiles), they cost more than the 2.25x fewer
-   multiplications save; a row narrower than 8 pixels wastes a large part of its last tile.
+   also needs ``WINOGRAD_NARROW_MIN_CHANNELS`` (128) channels or a batch of at least
+   ``WINOGRAD_NARROW_MIN_PIXELS`` (8192) output pixels per channel (``N * out_h * out_w``:
+   batch 128 at 8x8). Why: the transforms cost per row of tiles what the GEMMs save in
+   proportion to the channels; with few channels, or short rows (the transform loops run
+   along a row of tiles), they cost more than the 2.25x fewer multiplications save; a row
+   narrower than 8 pixels wastes a large part of its last tile; and a small batch of narrow
+   planes is cut into few blocks, which the threads share out unevenly.
    Rough single-thread timings (CPU time, a shared machine; forward + backward, Winograd /
    im2col): 0.72 at 16 channels 56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels
    14x14 and at 32 channels 32x32, 0.93 at 64 channels 16x16, 0.98-1.02 at 16 channels 32x32,
-   32 channels 16x16 and 64 channels 8x8, 1.8 at 3 input channels. Idle, 2 threads
-   (``benchmarks/bench_kernels.py``, batch 128): 0.63 at 16 channels 32x32 and 1.05 at 64
-   channels 8x8, and 1.36 at 64 channels 8x8 with batch 64 (lesson 26): so ResNet-20's last
-   stage (64 channels, 8x8) runs im2col (128 channels: a guess between 64 at 8x8, slower, and
-   256 at 14x14, faster);
+   32 channels 16x16 and 64 channels 8x8, 1.8 at 3 input channels. Idle, 2 threads, with the
+   transforms of 2026-12-07 (``kernels/cpu/winograd.py``; interleaved medians of 15 runs):
+   64 channels 8x8: 1.48 at batch 32, 1.17 at batch 64, 0.89 at batch 128 (bench_kernels:
+   0.84); 128 channels 8x8 at batch 64: 1.05; 32 channels 16x16 at batch 64 and 128: 0.71,
+   0.74; 16 channels 32x32 at batch 64: 0.67; 64 channels 4x4: 1.52. So ResNet-20's last
+   stage runs Winograd at batch 128 and im2col at 64 and below;
 2. ``"im2col"`` otherwise.
 
 ``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
@@ -71,6 +75,7 @@ WINOGRAD_MIN_WIDTH = 8
 WINOGRAD_MIN_WORK = 512
 WINOGRAD_NARROW_WIDTH = 16
 WINOGRAD_NARROW_MIN_CHANNELS = 128
+WINOGRAD_NARROW_MIN_PIXELS = 8192
 
 
 class ConvShape(NamedTuple):
@@ -105,10 +110,12 @@ def applies(name: str, shape: ConvShape) -> bool:
 def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> str:
     """The ``"auto"`` choice: the documented rule above, a function of the shape alone."""
     channels, out_w = min(shape.C, shape.C_out), shape.W + 2 * shape.pw - 2
+    out_h = shape.H + 2 * shape.ph - 2
     if ("winograd" in available and applies("winograd", shape)
             and channels >= WINOGRAD_MIN_CHANNELS and out_w >= WINOGRAD_MIN_WIDTH
             and channels * out_w >= WINOGRAD_MIN_WORK
-            and (out_w >= WINOGRAD_NARROW_WIDTH or channels >= WINOGRAD_NARROW_MIN_CHANNELS)):
+            and (out_w >= WINOGRAD_NARROW_WIDTH or channels >= WINOGRAD_NARROW_MIN_CHANNELS
+                 or shape.N * out_h * out_w >= WINOGRAD_NARROW_MIN_PIXELS)):
         return "winograd"
     return "im2col"
 

@@ -112,8 +112,8 @@ def test_float32_error_against_float64_is_within_the_conv_tolerance(algorithm):
 
 
 # ----------------------------------------------------------------------------- chooser
-def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32):
-    return conv_backend.ConvShape(device, "float32", 4, C, H, H, C_out, k, k, stride, stride,
+def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32, N=4):
+    return conv_backend.ConvShape(device, "float32", N, C, H, H, C_out, k, k, stride, stride,
                                   k // 2, k // 2, 1, 1, groups)
 
 
@@ -121,6 +121,8 @@ def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32):
     (_shape(16, 16), "winograd"), (_shape(64, 64), "winograd"), (_shape(16, 32), "winograd"),
     (_shape(32, 32, H=16), "winograd"),  # ResNet-20's second stage
     (_shape(64, 64, H=8), "im2col"),  # ResNet-20's third: narrower than 16, under 128 channels
+    (_shape(64, 64, H=8, N=64), "im2col"),  # and fewer than 8192 output pixels per channel
+    (_shape(64, 64, H=8, N=128), "winograd"),  # 128 * 8 * 8 = 8192: enough
     (_shape(128, 128, H=8), "winograd"), (_shape(256, 256, H=14), "winograd"),
     (_shape(16, 16, H=31), "im2col"),  # 16 * 31 < 512: too little work per row of tiles
     (_shape(256, 256, H=7), "im2col"),  # narrower than 8 pixels
