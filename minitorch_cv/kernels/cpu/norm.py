@@ -4,6 +4,13 @@ Inputs are viewed as ``(N, C, L)``: a 4-D ``(N, C, H, W)`` tensor as ``(N, C, H*
 ``(N, C)`` one as ``(N, C, 1)``. Each channel ``c`` normalises its ``M = N*L`` values.
 Sums are accumulated in float64 whatever the input dtype (float32 sums of a million values
 lose digits); results come back in the input's dtype.
+
+How the sums run: one partial sum per position ``l`` (an array of ``L`` accumulators, added up
+at the end), not one running total. A single total is a chain in which every addition waits
+for the one before (the compiler may not reorder floating-point additions), about 4 cycles per
+value; ``L`` independent sums vectorise. Statistics and backward of (128, 16, 32, 32) float32
+about 3x faster (one thread, rough timing); the sums' order changes, not their float64
+precision.
 """
 
 from __future__ import annotations
@@ -25,18 +32,18 @@ def _batch_norm_stats(x):
     mean = np.empty(C, dtype=np.float64)
     var = np.empty(C, dtype=np.float64)
     for c in prange(C):
-        total = 0.0
+        part = np.zeros(L, dtype=np.float64)  # one partial sum per position l (see below)
         for n in range(N):
             for i in range(L):
-                total += x[n, c, i]
-        m = total / M
-        squares = 0.0  # two passes: sum((x - mean)^2) does not cancel like sum(x^2) - M*mean^2
+                part[i] += x[n, c, i]
+        m = part.sum() / M
+        part[:] = 0.0  # two passes: sum((x - mean)^2) does not cancel like sum(x^2) - M*mean^2
         for n in range(N):
             for i in range(L):
                 d = x[n, c, i] - m
-                squares += d * d
+                part[i] += d * d
         mean[c] = m
-        var[c] = squares / M
+        var[c] = part.sum() / M
     return mean, var
 
 
@@ -98,14 +105,15 @@ def _batch_norm_backward(g, x, mean, invstd, weight):
     for c in prange(C):
         m = np.float64(mean[c])
         s = np.float64(invstd[c])
-        sum_g = 0.0
-        sum_gx = 0.0  # sum(g * xhat), xhat = (x - mean) * invstd
+        part_g = np.zeros(L, dtype=np.float64)  # partial sums per position l (see above)
+        part_gx = np.zeros(L, dtype=np.float64)  # of g * (x - mean)
         for n in range(N):
             for i in range(L):
                 gi = np.float64(g[n, c, i])
-                sum_g += gi
-                sum_gx += gi * (x[n, c, i] - m)
-        sum_gx *= s
+                part_g[i] += gi
+                part_gx[i] += gi * (x[n, c, i] - m)
+        sum_g = part_g.sum()
+        sum_gx = part_gx.sum() * s  # sum(g * xhat), xhat = (x - mean) * invstd
         grad_bias[c] = sum_g
         grad_weight[c] = sum_gx
         # grad_x = k * (M*g - sum_g - xhat*sum_gx) = a*g + b*x + d, expanded per channel

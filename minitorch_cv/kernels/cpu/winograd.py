@@ -67,10 +67,21 @@ from .memory import keep_freed_memory
 def winograd_filter_transform(weight):
     """weight (C_out, C, 3, 3) -> U (4, 4, C_out, C), ``U[:, :, co, c] = G g G^T``.
 
-    Once per call on a small array: NumPy, no loop worth compiling.
+    Once per call on a small array: NumPy, no loop worth compiling. As two matrix products over
+    all filters at once (``np.einsum("ai,ocij,bj->aboc", G, weight, G)`` is the same, and took
+    3-4x as long: 0.58 ms for 64x64 filters, a step of ResNet-20 calls this 11 times).
     """
-    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=weight.dtype)
-    return np.ascontiguousarray(np.einsum("ai,ocij,bj->aboc", G, weight, G))
+    C_out, C = weight.shape[:2]
+    G = _g(weight.dtype)
+    Y = np.ascontiguousarray(weight).reshape(-1, 3) @ G.T  # g G^T: (C_out*C*3, 4), rows (o, c, i)
+    Y = Y.reshape(C_out * C, 3, 4).transpose(1, 0, 2).reshape(3, -1)  # (i, o*c*b)
+    U = (G @ Y).reshape(4, C_out, C, 4)  # G (g G^T): (a, o, c, b)
+    return np.ascontiguousarray(U.transpose(0, 3, 1, 2))
+
+
+def _g(dtype):
+    """Winograd's filter matrix G (4x3) of F(2x2, 3x3)."""
+    return np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=dtype)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -238,9 +249,13 @@ def winograd_grad_output_transform(grad_y, tiles_h, tiles_w):
 
 def winograd_grad_filter_transform(grad_U):
     """The adjoint of ``winograd_filter_transform``: grad_U (4, 4, C_out, C) -> grad_weight
-    (C_out, C, 3, 3), ``G^T grad_U[:, :, co, c] G``."""
-    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=grad_U.dtype)
-    return np.ascontiguousarray(np.einsum("ai,aboc,bj->ocij", G, grad_U, G))
+    (C_out, C, 3, 3), ``G^T grad_U[:, :, co, c] G``. Two matrix products, as the forward
+    (``np.einsum("ai,aboc,bj->ocij", G, grad_U, G)``: 1.8 ms for 64x64 filters, these 0.2 ms)."""
+    C_out, C = grad_U.shape[2:]
+    G = _g(grad_U.dtype)
+    Z = np.ascontiguousarray(grad_U.transpose(0, 2, 3, 1)).reshape(-1, 4) @ G  # (a*o*c, j)
+    W = G.T @ Z.reshape(4, -1)  # (i, o*c*j)
+    return np.ascontiguousarray(W.reshape(3, C_out, C, 3).transpose(1, 2, 0, 3))
 
 
 def winograd_output_transform(m, out_h, out_w):
