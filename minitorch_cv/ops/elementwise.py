@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..autograd.function import Function
 from ..errors import SizeError
 
@@ -242,15 +243,22 @@ class Clamp(Function):
 
 
 class ReLU(Function):
+    """``maximum(a, 0)``; gradient ``grad_output * (out > 0)``. On the CPU these run as the
+    parallel loops of ``kernels/cpu/activation.py`` (the same values)."""
+
     @staticmethod
     def forward(ctx, a):
-        out = ctx.xp.maximum(a, 0)
+        K = kernels.for_device(ctx.device)
+        out = K.relu_forward(a) if hasattr(K, "relu_forward") else ctx.xp.maximum(a, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
+        K = kernels.for_device(ctx.device)
+        if hasattr(K, "relu_backward") and np.shape(grad_output) == out.shape:
+            return K.relu_backward(grad_output, out)
         return grad_output * (out > 0)
 
 

@@ -5,12 +5,13 @@ Set ``NUMBA_DISABLE_JIT=1`` to run every kernel as plain Python (slow, but a deb
 through the loops). Each jitted function is compiled once per dtype (float32, float64) on first
 use and cached on disk.
 
-Beyond the shared contract, ``im2col_batch_inner`` / ``col2im_batch_inner`` write and read the
-column buffer in the GEMM layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch);
-``ops/conv.py`` uses them when a namespace has them, and ``num_threads()`` (Numba's thread
-count) to size its cache-sized blocks, and ``run_split`` to run parts of a batch on their
-own threads (``threads.py``; the thread-pool settings they rely on are made by
-``minitorch_cv/_early.py``).
+Beyond the shared contract, ``relu_forward`` / ``relu_backward`` run ReLU on all cores
+(``activation.py``; elsewhere NumPy/CuPy expressions), and ``im2col_batch_inner`` /
+``col2im_batch_inner`` write and read the column buffer in the GEMM layout
+``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch); ``ops/conv.py`` uses them when
+a namespace has them, and ``num_threads()`` (Numba's thread count) to size its cache-sized
+blocks, and ``run_split`` to run parts of a batch on their own threads (``threads.py``; the
+thread-pool settings they rely on are made by ``minitorch_cv/_early.py``).
 
 The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
 also on the GPU; CPU-only extra: ``winograd_output_transform_into`` writes a block's output in
@@ -18,6 +19,7 @@ place) and direct convolution (``direct.py``, CPU only); ``minitorch_cv.backends
 chooses between them and im2col.
 """
 
+from .activation import relu_backward, relu_forward
 from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_threads
 from .direct import conv2d_direct_forward, conv2d_direct_grad_input, conv2d_direct_grad_weight
 from .dropout import dropout_mask
@@ -50,6 +52,8 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "num_threads",
+    "relu_backward",
+    "relu_forward",
     "run_split",
     "winograd_filter_transform",
     "winograd_grad_filter_transform",

@@ -1,0 +1,67 @@
+"""ReLU on the CPU (Numba), forward and backward, over all cores.
+
+The textbook ReLU is one NumPy expression each way (``ops/elementwise.py``)::
+
+    out = maximum(a, 0)            grad_a = grad_out * (out > 0)
+
+NumPy runs them on one core, and the backward expression makes a boolean array, converts it to
+floats and multiplies: 1.9 ms for a (128, 16, 32, 32) float32 tensor, 19 times per ResNet-20
+step. These loops do the same element by element, in parallel (CPU-only extras, which the op
+uses when the namespace has them; below ``PARALLEL_MIN_SIZE`` elements, and for other dtypes
+than float32/float64, they run the NumPy expressions themselves):
+
+- forward: ``a`` if ``a > 0``, NaN stays NaN, else ``0`` (NumPy's ``maximum(a, 0)`` exactly);
+- backward: ``grad_out * (out > 0)``, the same product element by element (so the same values
+  as NumPy's, down to the NaN of an infinite ``grad_out`` where ``out <= 0``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+PARALLEL_MIN_SIZE = 2**16
+"""Below this many elements NumPy's expressions run instead: waking the other threads for a
+parallel loop costs tens of microseconds, more than the loop saves on a small tensor."""
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _relu_forward(a):
+    out = np.empty_like(a)
+    for i in prange(a.size):
+        v = a[i]
+        out[i] = v if (v > 0 or v != v) else 0
+    return out
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _relu_backward(grad, out):
+    grad_a = np.empty_like(grad)
+    for i in prange(grad.size):
+        grad_a[i] = grad[i] * (out[i] > 0)  # as NumPy: inf * 0 is NaN, -g * 0 is -0.0
+    return grad_a
+
+
+def _parallel(a) -> bool:
+    return a.size >= PARALLEL_MIN_SIZE and a.dtype in (np.float32, np.float64)
+
+
+def relu_forward(a):
+    """``maximum(a, 0)``, any shape, a's dtype."""
+    a = np.asarray(a)
+    if not _parallel(a):
+        return np.maximum(a, 0)
+    a = np.ascontiguousarray(a)
+    return _relu_forward(a.reshape(-1)).reshape(a.shape)
+
+
+def relu_backward(grad_out, out):
+    """``grad_out * (out > 0)``; ``out`` is the forward's result, same shape."""
+    grad_out, out = np.asarray(grad_out), np.asarray(out)
+    if grad_out.shape != out.shape:
+        raise ValueError(f"relu_backward: grad_out {grad_out.shape} and out {out.shape} must "
+                         f"have the same shape")
+    if not _parallel(grad_out) or grad_out.dtype != out.dtype:
+        return grad_out * (out > 0)
+    grad_out, out = np.ascontiguousarray(grad_out), np.ascontiguousarray(out)
+    return _relu_backward(grad_out.reshape(-1), out.reshape(-1)).reshape(out.shape)

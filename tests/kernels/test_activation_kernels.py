@@ -1,0 +1,54 @@
+"""The CPU's parallel ReLU loops give NumPy's values exactly (NaN, infinities, signed zeros),
+on both sides of the size below which they hand over to NumPy."""
+
+import numpy as np
+import pytest
+
+import minitorch_cv as mt
+from minitorch_cv.kernels import cpu
+from minitorch_cv.kernels.cpu import activation
+
+
+@pytest.mark.parametrize("size", [activation.PARALLEL_MIN_SIZE - 1, activation.PARALLEL_MIN_SIZE,
+                                  3 * activation.PARALLEL_MIN_SIZE + 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernels_equal_numpy_bit_for_bit(size, dtype):
+    rng = np.random.default_rng(size)
+    a = rng.standard_normal(size).astype(dtype)
+    a[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -1.0]
+    out = cpu.relu_forward(a.reshape(-1, 1))
+    expected = np.maximum(a, 0).reshape(-1, 1)
+    assert out.dtype == dtype and out.shape == expected.shape
+    np.testing.assert_array_equal(out, expected)
+    assert np.array_equal(np.signbit(out), np.signbit(expected))
+    g = rng.standard_normal(size).astype(dtype)
+    g[:8] = [np.inf, -np.inf, -2.0, 3.0, np.nan, -1.0, 1.0, 2.0]  # at NaN, -0, 0, inf, -inf, ...
+    with np.errstate(invalid="ignore"):  # inf * 0, as NumPy computes it
+        expected = g * (np.maximum(a, 0) > 0)
+        got = cpu.relu_backward(g.reshape(-1, 1), out).reshape(-1)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_relu_backward_refuses_mismatched_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        cpu.relu_backward(np.ones((2, 3)), np.ones((3, 2)))
+
+
+def test_relu_op_uses_the_kernels_on_large_tensors(monkeypatch):
+    # the op's result and gradient on a large tensor come from the parallel loops (a spy
+    # counts the calls) and equal the textbook expressions
+    calls = []
+    for name in ("relu_forward", "relu_backward"):
+        real = getattr(cpu, name)
+        monkeypatch.setattr(cpu, name, lambda *a, _real=real, _n=name: calls.append(_n)
+                            or _real(*a))
+    x = np.random.default_rng(0).standard_normal((4, 8, 64, 64)).astype(np.float32)
+    t = mt.Tensor(x, requires_grad=True)
+    y = mt.relu(t)
+    g = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
+    y.backward(mt.Tensor(g))
+    assert calls == ["relu_forward", "relu_backward"]
+    np.testing.assert_array_equal(y.array, np.maximum(x, 0))
+    np.testing.assert_array_equal(t.grad.array, g * (x > 0))
