@@ -5,14 +5,14 @@ None of this changes a number; it decides how a batch is cut up and where each p
 through these functions.
 
 Blocks (CPU): the batch is processed ``n`` samples at a time, with ``n`` chosen so that one
-block's columns (``GEMM_BLOCK_BYTES``, 1 MiB) stay in the L2 cache between the kernel that
-writes them and the GEMM that reads them (im2col then GEMM, and GEMM then col2im in backward).
-Building the whole batch's columns first and multiplying afterwards sends every column through
-main memory twice; blocking made forward+backward 1.1-1.6x faster on the benchmark shapes.
-With several CPU threads, the blocks are shared out: each thread runs the whole pipeline
-(im2col, GEMMs, col2im) single-threaded on its own contiguous part of the batch
-(``split_batch``; why: ``kernels/cpu/threads.py``), and the parts' weight gradients are
-added. On GPUs a batch chunk is one block.
+block's columns (``GEMM_BLOCK_BYTES``, one core's L2 size, 1-4 MiB) stay in the L2 cache
+between the kernel that writes them and the GEMM that reads them (im2col then GEMM, and GEMM
+then col2im in backward). Building the whole batch's columns first and multiplying afterwards
+sends every column through main memory twice; blocking made forward+backward 1.1-1.6x faster on
+the benchmark shapes. With several CPU threads, the blocks are shared out: each thread runs the
+whole pipeline (im2col, GEMMs, col2im) single-threaded on its own contiguous part of the batch
+(``split_batch``; why: ``kernels/cpu/threads.py``), and the parts' weight gradients are added.
+On GPUs a batch chunk is one block.
 
 Memory: the column buffer holds ``C*kh*kw*out_h*out_w`` elements per sample, ``kh*kw`` times
 the input at stride 1. When the whole batch's columns fit ``IM2COL_BUDGET_BYTES`` (on the CPU:
@@ -30,11 +30,48 @@ it backward rebuilds them block by block (and no block exceeds it).
 Set ``minitorch_cv.ops.conv_schedule.IM2COL_BUDGET_BYTES`` to trade memory for speed; at least
 one sample is always processed, whatever the budget."""
 
-GEMM_BLOCK_BYTES = 2**20
+def l2_cache_bytes(sysfs: str = "/sys/devices/system/cpu/cpu0/cache") -> int | None:
+    """The size of one core's L2 cache, from Linux's sysfs; None where it cannot be read (other
+    systems, containers that hide it)."""
+    import glob  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    for index in sorted(glob.glob(os.path.join(sysfs, "index*"))):
+        try:
+            with open(os.path.join(index, "level")) as f:
+                level = f.read().strip()
+            with open(os.path.join(index, "type")) as f:
+                kind = f.read().strip()
+            with open(os.path.join(index, "size")) as f:
+                size = f.read().strip()
+        except OSError:
+            continue
+        if level == "2" and kind in ("Unified", "Data"):
+            units = {"K": 2**10, "M": 2**20, "G": 2**30}
+            try:
+                if size[-1:].upper() in units:
+                    return int(size[:-1]) * units[size[-1].upper()]
+                return int(size)
+            except ValueError:
+                return None
+    return None
+
+
+def default_block_bytes(l2: int | None) -> int:
+    """``GEMM_BLOCK_BYTES`` for an L2 cache of ``l2`` bytes: the L2's size, between 1 and 4 MiB
+    (1 MiB when unknown)."""
+    return min(4 * 2**20, max(2**20, l2 or 0))
+
+
+GEMM_BLOCK_BYTES = default_block_bytes(l2_cache_bytes())
 """Column bytes built and multiplied at a time by one CPU thread (at least one sample): im2col
-writes a block that the GEMM reads while it is still in the L2 cache. 1 MiB measured best of
-1, 2 and 4 MiB on a 1 MiB-L2 core and as good as 2 MiB on a 2 MiB-L2 core; a smaller L2 may
-prefer less."""
+writes a block that the GEMM reads while it is still in the L2 cache. Set to one core's L2
+size (read from sysfs), at least 1 MiB, at most 4 MiB. Measured: 1 MiB best of 1, 2 and 4 MiB
+on a 1 MiB-L2 core; on a 2 MiB-L2 core (2026-12-07, 2 threads, the six shapes of
+``benchmarks/bench_kernels.py``, medians of 11 interleaved forward + backward runs, two runs)
+2 MiB was 1.05-1.15x faster than 1 MiB on the first LeNet layer and on 16 channels at 32x32,
+the same within 3% on the other four, and 4 MiB no better than 2. Fewer, larger blocks also
+mean fewer hand-overs of Python's GIL between the threads that share a batch out."""
 
 PARTS_PER_THREAD = 4
 """With several CPU threads, a convolution's batch is cut into up to this many parts per

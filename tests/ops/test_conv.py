@@ -357,3 +357,26 @@ def test_cpu_im2col_col2im_refuse_an_output_size_that_reads_outside_the_padded_i
         cpu_kernels.col2im(col, 5, 5, 1, 1, 1, 1, 1, 1)
     with pytest.raises(ValueError, match="output columns"):
         cpu_kernels.col2im_batch_inner(col.transpose(1, 2, 3, 0, 4, 5), 5, 5, 1, 1, 1, 1, 1, 1)
+
+
+def test_block_size_follows_the_l2_cache(tmp_path):
+    # GEMM_BLOCK_BYTES is one core's L2 size from sysfs, clamped to 1-4 MiB, 1 MiB if unknown
+    def cache(index, level, kind, size):
+        d = tmp_path / f"index{index}"
+        d.mkdir()
+        for name, value in (("level", level), ("type", kind), ("size", size)):
+            (d / name).write_text(value + "\n")
+
+    assert schedule.l2_cache_bytes(str(tmp_path)) is None
+    cache(0, "1", "Data", "48K")
+    cache(1, "1", "Instruction", "64K")
+    assert schedule.l2_cache_bytes(str(tmp_path)) is None
+    cache(2, "2", "Unified", "2048K")
+    cache(3, "3", "Unified", "491520K")
+    assert schedule.l2_cache_bytes(str(tmp_path)) == 2 * 2**20
+    assert schedule.default_block_bytes(2 * 2**20) == 2 * 2**20
+    assert schedule.default_block_bytes(None) == 2**20
+    assert schedule.default_block_bytes(256 * 2**10) == 2**20
+    assert schedule.default_block_bytes(32 * 2**20) == 4 * 2**20
+    (tmp_path / "index2" / "size").write_text("garbled\n")
+    assert schedule.l2_cache_bytes(str(tmp_path)) is None
