@@ -38,13 +38,23 @@ is repeatable (``default_rule``):
    0.84); 128 channels 8x8 at batch 64: 1.05; 32 channels 16x16 at batch 64 and 128: 0.71,
    0.74; 16 channels 32x32 at batch 64: 0.67; 64 channels 4x4: 1.52. So ResNet-20's last
    stage runs Winograd at batch 128 and im2col at 64 and below;
-2. ``"im2col"`` otherwise.
+2. ``"direct"`` for a stride-1, undilated, ungrouped layer with ``DIRECT_MAX_IN_CHANNELS`` (1)
+   input channel and at most ``DIRECT_MAX_OUT_CHANNELS`` (8) filters, on the CPU: a network's
+   first layer on grey images, like LeNet-5's 1 -> 6, 5x5. im2col's columns are then
+   ``kh*kw`` copies of the image for a GEMM of a handful of rows; the direct kernels read the
+   image in place (``kernels/cpu/direct.py``). Idle, 2 threads, batch 128 (interleaved medians
+   of 15 runs, 2026-12-07), direct / im2col, forward + weight gradient (a first layer needs no
+   input gradient) and with the input gradient too: 1 -> 6 5x5 at 28x28 0.59 and 0.73, at
+   32x32 0.61 and 0.70, at batch 64 0.70 and 0.77; 1 -> 16 5x5 0.99 and 1.18, 1 -> 16 3x3 1.01
+   and 1.12, 1 -> 32 3x3 0.92 and 1.13; 3 -> 16 3x3 1.06 and 1.17, 3 -> 64 3x3 2.05 and 2.15;
+   6 -> 16 5x5 (LeNet's second layer) 1.30 and 1.32;
+3. ``"im2col"`` otherwise.
 
-``"direct"`` is never picked by ``"auto"``: on every lecture shape it measured slower than
-im2col (rough single-thread timings on a shared machine, 1.5-13x; the first LeNet layer,
-1 -> 6 channels, came closest), so it is there to be read, forced, or found by benchmark mode.
-The thresholds are first guesses from those rough timings; ``benchmarks/bench_kernels.py``
-prints the time of every algorithm per shape to revise them on an idle machine.
+Before the direct kernels computed whole planes per tap (rows of 10-28 pixels, too short for
+the compiler's vector loops), ``"direct"`` measured slower than im2col on every lecture shape
+(rough single-thread timings, 1.5-13x) and ``"auto"`` never picked it. The thresholds come
+from those timings; ``benchmarks/bench_kernels.py`` prints the time of every algorithm per
+shape to revise them on an idle machine.
 
 A forced algorithm (``algorithm = "winograd"``) runs where it applies; a layer it cannot
 compute (a stride-2 layer under ``"winograd"``, any layer on the GPU under ``"direct"``) uses
@@ -76,6 +86,8 @@ WINOGRAD_MIN_WORK = 512
 WINOGRAD_NARROW_WIDTH = 16
 WINOGRAD_NARROW_MIN_CHANNELS = 128
 WINOGRAD_NARROW_MIN_PIXELS = 8192
+DIRECT_MAX_IN_CHANNELS = 1
+DIRECT_MAX_OUT_CHANNELS = 8
 
 
 class ConvShape(NamedTuple):
@@ -117,6 +129,10 @@ def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> s
             and (out_w >= WINOGRAD_NARROW_WIDTH or channels >= WINOGRAD_NARROW_MIN_CHANNELS
                  or shape.N * out_h * out_w >= WINOGRAD_NARROW_MIN_PIXELS)):
         return "winograd"
+    if ("direct" in available and shape.C <= DIRECT_MAX_IN_CHANNELS
+            and shape.C_out <= DIRECT_MAX_OUT_CHANNELS and shape.groups == 1
+            and (shape.sh, shape.sw, shape.dh, shape.dw) == (1, 1, 1, 1)):
+        return "direct"
     return "im2col"
 
 

@@ -128,11 +128,16 @@ def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32, N=4):
     (_shape(256, 256, H=7), "im2col"),  # narrower than 8 pixels
     (_shape(3, 16), "im2col"),  # too few input channels for the transforms to pay
     (_shape(16, 32, stride=2), "im2col"), (_shape(16, 32, k=1), "im2col"),
-    (_shape(32, 32, groups=2), "im2col"), (_shape(1, 6, k=5), "im2col"),
+    (_shape(32, 32, groups=2), "im2col"),
+    (_shape(1, 6, k=5), "direct"),  # LeNet-5's first layer: one input channel, few filters
+    (_shape(1, 8), "direct"), (_shape(1, 16, k=5), "im2col"),  # more than 8 filters
+    (_shape(2, 6, k=5), "im2col"), (_shape(1, 6, k=5, stride=2), "im2col"),
+    (_shape(1, 6, k=5, device="cuda"), "im2col"),  # no direct kernels on the GPU
 ])
 def test_default_rule(shape, expected):
-    assert conv_backend.default_rule(shape) == expected
-    assert conv_backend.choose(shape) == expected  # "auto" without benchmark: the rule
+    available = conv_backend.ALGORITHMS if shape.device == "cpu" else ("im2col", "winograd")
+    assert conv_backend.default_rule(shape, available) == expected
+    assert conv_backend.choose(shape, available) == expected  # "auto" without benchmark: the rule
 
 
 def test_auto_runs_the_rules_choice():
