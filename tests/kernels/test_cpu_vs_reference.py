@@ -266,3 +266,30 @@ def test_batch_norm_forward_keeps_precision_when_invstd_is_large():
     got = cpu_kernels.batch_norm_forward(x, mean, invstd, weight, bias)
     want = ref_kernels.batch_norm_forward(x, mean, invstd, weight, bias)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("H, W, ceil_mode", [(8, 8, False), (7, 9, False), (28, 28, False),
+                                             (7, 9, True), (1, 4, False)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_fast_path_matches_reference(H, W, ceil_mode, dtype):
+    # the 2x2 stride-2 loops (and, with ceil_mode's partial windows, the general ones): the
+    # reference's values and indices with many ties and NaNs, odd sizes leaving a row or
+    # column in no window, and the backward that writes every pixel once
+    rng = np.random.default_rng(H * W)
+    x = rng.integers(-2, 3, (2, 3, H, W)).astype(dtype)
+    x.reshape(-1)[::7] = np.nan
+    out_h = pool_output_size(H, 2, 2, 0, 1, ceil_mode)
+    out_w = pool_output_size(W, 2, 2, 0, 1, ceil_mode)
+    geometry = (2, 2, 2, 2, 0, 0, 1, 1, out_h, out_w)
+    out, argmax = cpu.max_pool2d_forward(x, *geometry)
+    out_ref, argmax_ref = ref.max_pool2d_forward(x, *geometry)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    expected = ref.max_pool2d_backward(g, argmax_ref, H, W)
+    np.testing.assert_allclose(cpu.max_pool2d_backward(g, argmax, H, W), expected, rtol=1e-6)
+    if 2 * out_h <= H and 2 * out_w <= W:
+        np.testing.assert_array_equal(cpu.max_pool2d_backward_2x2(g, argmax, H, W), expected)
+    else:
+        with pytest.raises(ValueError, match="do not fit"):
+            cpu.max_pool2d_backward_2x2(g, argmax, H, W)

@@ -6,7 +6,8 @@ through the loops). Each jitted function is compiled once per dtype (float32, fl
 use and cached on disk.
 
 Beyond the shared contract, ``relu_forward`` / ``relu_backward`` run ReLU on all cores
-(``activation.py``; elsewhere NumPy/CuPy expressions), and ``im2col_batch_inner`` /
+(``activation.py``; elsewhere NumPy/CuPy expressions), ``max_pool2d_backward_2x2`` is the
+backward of 2x2 windows at stride 2 (``pool.py``), and ``im2col_batch_inner`` /
 ``col2im_batch_inner`` write and read the column buffer in the GEMM layout
 ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch); ``ops/conv.py`` uses them when
 a namespace has them, and ``num_threads()`` (Numba's thread count) to size its cache-sized
@@ -24,7 +25,13 @@ from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_th
 from .direct import conv2d_direct_forward, conv2d_direct_grad_input, conv2d_direct_grad_weight
 from .dropout import dropout_mask
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
-from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from .pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_backward_2x2,
+    max_pool2d_forward,
+)
 from .threads import run_split
 from .winograd import (
     winograd_filter_transform,
@@ -50,6 +57,7 @@ __all__ = [
     "im2col",
     "im2col_batch_inner",
     "max_pool2d_backward",
+    "max_pool2d_backward_2x2",
     "max_pool2d_forward",
     "num_threads",
     "relu_backward",

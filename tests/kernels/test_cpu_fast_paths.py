@@ -1,5 +1,6 @@
-"""The CPU's parallel ReLU loops give NumPy's values exactly (NaN, infinities, signed zeros),
-on both sides of the size below which they hand over to NumPy."""
+"""CPU-only fast paths: the parallel ReLU loops give NumPy's values exactly (NaN, infinities,
+signed zeros) on both sides of the size below which they hand over to NumPy, and ops use them
+(and the 2x2 max-pool backward) where they apply, with torch's gradients."""
 
 import numpy as np
 import pytest
@@ -52,3 +53,24 @@ def test_relu_op_uses_the_kernels_on_large_tensors(monkeypatch):
     assert calls == ["relu_forward", "relu_backward"]
     np.testing.assert_array_equal(y.array, np.maximum(x, 0))
     np.testing.assert_array_equal(t.grad.array, g * (x > 0))
+
+
+def test_max_pool_op_uses_the_2x2_backward_where_windows_tile(monkeypatch):
+    import minitorch_cv.functional as F
+
+    calls = []
+    real = cpu.max_pool2d_backward_2x2
+    monkeypatch.setattr(cpu, "max_pool2d_backward_2x2",
+                        lambda *a: calls.append(a[0].shape) or real(*a))
+    x = np.random.default_rng(0).standard_normal((2, 3, 9, 8)).astype(np.float32)
+    for kwargs, used in ((dict(kernel_size=2), True), (dict(kernel_size=2, ceil_mode=True), False),
+                         (dict(kernel_size=2, stride=1), False), (dict(kernel_size=3), False)):
+        calls.clear()
+        t = mt.Tensor(x, requires_grad=True)
+        F.max_pool2d(t, **kwargs).sum().backward()
+        assert bool(calls) == used, kwargs
+        import torch
+
+        tt = torch.tensor(x, requires_grad=True)
+        torch.nn.functional.max_pool2d(tt, **kwargs).sum().backward()
+        np.testing.assert_array_equal(t.grad.array, tt.grad.numpy())
