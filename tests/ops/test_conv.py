@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import minitorch_cv as mt
 import minitorch_cv.functional as F
+from minitorch_cv.backends import conv as conv_backend
 from minitorch_cv.kernels import cpu as cpu_kernels
 from minitorch_cv.ops import conv as conv_op
 from minitorch_cv.ops import conv_schedule as schedule
@@ -380,3 +381,33 @@ def test_block_size_follows_the_l2_cache(tmp_path):
     assert schedule.default_block_bytes(32 * 2**20) == 4 * 2**20
     (tmp_path / "index2" / "size").write_text("garbled\n")
     assert schedule.l2_cache_bytes(str(tmp_path)) is None
+
+
+def test_conv2d_weight_gradient_alone_runs_block_after_block(monkeypatch):
+    # a first layer (the input needs no gradient) with kept columns: its backward is GEMMs
+    # only and runs on this thread block after block (forward still shares the blocks out);
+    # the weight and bias gradients equal torch's, and also when the columns are rebuilt
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((7, 3, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((7, 4, 6, 5)).astype(np.float32)
+    monkeypatch.setattr(schedule, "GEMM_BLOCK_BYTES", 1)
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 3)
+    splits = []
+    run_split = cpu_kernels.run_split
+    monkeypatch.setattr(cpu_kernels, "run_split",
+                        lambda fn, ranges, threads: splits.append(1) or run_split(fn, ranges,
+                                                                                   threads))
+    tw = torch.tensor(w, requires_grad=True)
+    tb = torch.zeros(4, requires_grad=True)
+    TF.conv2d(torch.tensor(x), tw, tb, padding=1).backward(torch.tensor(g))
+    with conv_backend.flags(algorithm="im2col"):
+        for keep, expected_splits in ((True, 1), (False, 2)):
+            monkeypatch.setattr(schedule, "SAVE_COLUMNS_FOR_BACKWARD", keep)
+            splits.clear()
+            mw = mt.Tensor(w, requires_grad=True)
+            mb = mt.zeros(4, requires_grad=True)
+            F.conv2d(mt.Tensor(x), mw, mb, padding=1).backward(mt.Tensor(g))
+            assert len(splits) == expected_splits
+            np.testing.assert_allclose(mw.grad.array, tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(mb.grad.array, tb.grad.numpy(), rtol=1e-4, atol=1e-4)
