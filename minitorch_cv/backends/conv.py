@@ -20,24 +20,23 @@ is repeatable (``default_rule``):
 
 1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1), both the input and
    the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, the output is at least
-   ``WINOGRAD_MIN_WIDTH`` (8) pixels wide, and ``min(C, C_out) * out_w`` is at least
-   ``WINOGRAD_MIN_WORK`` (512); an output narrower than ``WINOGRAD_NARROW_WIDTH`` (16) pixels
-   also needs ``WINOGRAD_NARROW_MIN_CHANNELS`` (128) channels or a batch of at least
-   ``WINOGRAD_NARROW_MIN_PIXELS`` (8192) output pixels per channel (``N * out_h * out_w``:
-   batch 128 at 8x8). Why: the transforms cost per row of tiles what the GEMMs save in
-   proportion to the channels; with few channels, or short rows (the transform loops run
-   along a row of tiles), they cost more than the 2.25x fewer multiplications save; a row
-   narrower than 8 pixels wastes a large part of its last tile; and a small batch of narrow
-   planes is cut into few blocks, which the threads share out unevenly.
-   Rough single-thread timings (CPU time, a shared machine; forward + backward, Winograd /
-   im2col): 0.72 at 16 channels 56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels
-   14x14 and at 32 channels 32x32, 0.93 at 64 channels 16x16, 0.98-1.02 at 16 channels 32x32,
-   32 channels 16x16 and 64 channels 8x8, 1.8 at 3 input channels. Idle, 2 threads, with the
-   transforms of 2026-12-07 (``kernels/cpu/winograd.py``; interleaved medians of 15 runs):
-   64 channels 8x8: 1.48 at batch 32, 1.17 at batch 64, 0.89 at batch 128 (bench_kernels:
-   0.84); 128 channels 8x8 at batch 64: 1.05; 32 channels 16x16 at batch 64 and 128: 0.71,
-   0.74; 16 channels 32x32 at batch 64: 0.67; 64 channels 4x4: 1.52. So ResNet-20's last
-   stage runs Winograd at batch 128 and im2col at 64 and below;
+   ``WINOGRAD_MIN_WIDTH`` (8) pixels wide, ``min(C, C_out) * out_w`` is at least
+   ``WINOGRAD_MIN_WORK`` (256), and the call has at least ``WINOGRAD_MIN_BATCH_WORK`` (16384)
+   tile-channels, ``N * tiles_h * tiles_w * min(C, C_out)`` (64 channels at 8x8: batch 16).
+   Why: the transforms cost per row of tiles what the GEMMs save in proportion to the
+   channels; with few channels, or short rows (the transform loops run along a row of tiles),
+   they cost more than the 2.25x fewer multiplications save; a row narrower than 8 pixels
+   wastes a large part of its last tile; and a small call is cut into few blocks, which the
+   threads share out unevenly. Idle, 2 threads, 2026-12-07, with this session's transforms
+   and blocks (``kernels/cpu/winograd.py``, ``ops/conv_schedule.py``; interleaved medians of 15
+   forward + backward runs, Winograd / im2col): 16 channels 8x8 1.19 (batch 32) and 1.11
+   (128); 32 channels 8x8 0.87 (32) and 0.90 (128); 64 channels 8x8 1.51 (8), 0.95 (16), 0.72
+   (32), 0.86 (64), 0.75 (128); 128 channels 8x8 0.75 (32); 64 channels 4x4 1.12 (128); 16
+   channels 12x12 0.86 (128, missed by the rule: 16 * 12 < 256); 64 channels 12x12 0.89 (32);
+   16 channels 16x16 0.92 (32); 32 channels 16x16 0.98 (8), 0.71 (64), 0.74 (128); 16 channels
+   32x32 0.67 (64). Earlier rough single-thread timings with the older transforms: 0.72 at
+   16 channels 56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels 14x14, 1.8 at 3 input
+   channels;
 2. ``"direct"`` for a stride-1, undilated, ungrouped layer with ``DIRECT_MAX_IN_CHANNELS`` (1)
    input channel and at most ``DIRECT_MAX_OUT_CHANNELS`` (8) filters, on the CPU: a network's
    first layer on grey images, like LeNet-5's 1 -> 6, 5x5. im2col's columns are then
@@ -82,10 +81,8 @@ CHOICES = ("auto", *ALGORITHMS)
 
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_WIDTH = 8
-WINOGRAD_MIN_WORK = 512
-WINOGRAD_NARROW_WIDTH = 16
-WINOGRAD_NARROW_MIN_CHANNELS = 128
-WINOGRAD_NARROW_MIN_PIXELS = 8192
+WINOGRAD_MIN_WORK = 256
+WINOGRAD_MIN_BATCH_WORK = 16384
 DIRECT_MAX_IN_CHANNELS = 1
 DIRECT_MAX_OUT_CHANNELS = 8
 
@@ -123,11 +120,11 @@ def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> s
     """The ``"auto"`` choice: the documented rule above, a function of the shape alone."""
     channels, out_w = min(shape.C, shape.C_out), shape.W + 2 * shape.pw - 2
     out_h = shape.H + 2 * shape.ph - 2
+    tiles = -(-out_h // 2) * -(-out_w // 2)
     if ("winograd" in available and applies("winograd", shape)
             and channels >= WINOGRAD_MIN_CHANNELS and out_w >= WINOGRAD_MIN_WIDTH
             and channels * out_w >= WINOGRAD_MIN_WORK
-            and (out_w >= WINOGRAD_NARROW_WIDTH or channels >= WINOGRAD_NARROW_MIN_CHANNELS
-                 or shape.N * out_h * out_w >= WINOGRAD_NARROW_MIN_PIXELS)):
+            and shape.N * tiles * channels >= WINOGRAD_MIN_BATCH_WORK):
         return "winograd"
     if ("direct" in available and shape.C <= DIRECT_MAX_IN_CHANNELS
             and shape.C_out <= DIRECT_MAX_OUT_CHANNELS and shape.groups == 1
