@@ -59,6 +59,14 @@ def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
     return out, argmax
 
 
+@njit(cache=True, inline="always")
+def _max_step(value, index, best, best_index):
+    """One step of the window scan: ``value`` (at ``index``) replaces the best so far if larger
+    or NaN (the first maximum wins; a NaN always wins, as torch's CPU kernel)."""
+    take = (value > best) | (value != value)
+    return (value if take else best), (index if take else best_index)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _max_pool2d_2x2_forward(x, out_h, out_w):
     N, C, H, W = x.shape
@@ -69,22 +77,13 @@ def _max_pool2d_2x2_forward(x, out_h, out_w):
         c = nc % C
         for oh in range(out_h):
             h = 2 * oh
-            for ow in range(out_w):  # the window's four pixels in row-major order, same rule
+            for ow in range(out_w):  # the window's four pixels in row-major order
                 w = 2 * ow
-                best = x[n, c, h, w]
-                index = h * W + w
-                v = x[n, c, h, w + 1]
-                take = (v > best) | (v != v)
-                best = v if take else best
-                index = h * W + w + 1 if take else index
-                v = x[n, c, h + 1, w]
-                take = (v > best) | (v != v)
-                best = v if take else best
-                index = (h + 1) * W + w if take else index
-                v = x[n, c, h + 1, w + 1]
-                take = (v > best) | (v != v)
-                best = v if take else best
-                index = (h + 1) * W + w + 1 if take else index
+                top = h * W + w
+                best, index = x[n, c, h, w], top
+                best, index = _max_step(x[n, c, h, w + 1], top + 1, best, index)
+                best, index = _max_step(x[n, c, h + 1, w], top + W, best, index)
+                best, index = _max_step(x[n, c, h + 1, w + 1], top + W + 1, best, index)
                 out[n, c, oh, ow] = best
                 argmax[n, c, oh, ow] = index
     return out, argmax
