@@ -39,8 +39,11 @@ thread, against the kernels before it; rough timings, an idle 2-core machine):
 - The input transform works on a plane's even and odd columns (``E``, ``O``), split once per
   input row: a tile's four columns are then ``E[tx], O[tx], E[tx + 1], O[tx + 1]``, and every
   inner loop runs over ``tx`` at stride 1 with one array written per loop, which the compiler
-  vectorises (reading each tile's columns at stride 2 and writing four slabs per loop, the
+  can vectorise (reading each tile's columns at stride 2 and writing four slabs per loop, the
   loops ran scalar). The output-gradient transform splits each output-gradient row alike.
+  Limit: a loop runs over one row of tiles, so narrow planes (4-8 tiles, 8-16 pixels) give
+  loops too short for the compiler's vector code; the transforms then cost more per pixel
+  (the chooser's rule and ``benchmarks/bench_kernels.py`` show it).
 - No array views inside the loops (each view counted references in the loop), indices from
   ``range`` loops only (Numba then drops the test for negative indices).
 - The output transform writes a block of samples straight into the layer's output
