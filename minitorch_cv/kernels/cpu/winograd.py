@@ -44,8 +44,8 @@ thread, against the kernels before it; rough timings, an idle 2-core machine):
   Limit: a loop runs over one row of tiles, so narrow planes (4-8 tiles, 8-16 pixels) give
   loops too short for the compiler's vector code; the transforms then cost more per pixel
   (the chooser's rule and ``benchmarks/bench_kernels.py`` show it).
-- No array views inside the loops (each view counted references in the loop), indices from
-  ``range`` loops only (Numba then drops the test for negative indices).
+- Indices from ``range`` loops only: Numba then drops its test for negative indices, which a
+  computed index keeps (and the loop then runs element by element or as gathers).
 - The output transform writes a block of samples straight into the layer's output
   (``winograd_output_transform_into``), not into a new array copied there afterwards.
 - Parallel over (c, n) planes, in that order, the order of the planes in V and M, so each
