@@ -51,9 +51,10 @@ is repeatable (``default_rule``):
 
 Before the direct kernels computed whole planes per tap (rows of 10-28 pixels, too short for
 the compiler's vector loops), ``"direct"`` measured slower than im2col on every lecture shape
-(rough single-thread timings, 1.5-13x) and ``"auto"`` never picked it. The thresholds come
-from those timings; ``benchmarks/bench_kernels.py`` prints the time of every algorithm per
-shape to revise them on an idle machine.
+(rough single-thread timings, 1.5-13x) and ``"auto"`` never picked it. The thresholds above
+come from one machine (an Intel AVX-512 host, 2 cores); ``benchmarks/bench_kernels.py``
+prints the time of every algorithm per shape to revise them on another, and
+``benchmark = True`` times them on the student's own.
 
 A forced algorithm (``algorithm = "winograd"``) runs where it applies; a layer it cannot
 compute (a stride-2 layer under ``"winograd"``, any layer on the GPU under ``"direct"``) uses
