@@ -78,6 +78,8 @@ def test_direct_matches_torch(cfg, dtype, seed):
 @pytest.mark.parametrize("algorithm, kw", [
     ("winograd", dict(padding=1)), ("winograd", dict(padding=(0, 3))),
     ("direct", dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
+    # stride 1, dilation 1: the direct kernels' whole-plane ("flat") loops
+    ("direct", dict(padding=(1, 2), groups=2)), ("direct", dict(padding=0)),
 ])
 def test_algorithms_pass_gradcheck(algorithm, kw):
     groups = kw.get("groups", 1)
