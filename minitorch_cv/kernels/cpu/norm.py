@@ -8,9 +8,9 @@ lose digits); results come back in the input's dtype.
 How the sums run: one partial sum per position ``l`` (an array of ``L`` accumulators, added up
 at the end), not one running total. A single total is a chain in which every addition waits
 for the one before (the compiler may not reorder floating-point additions), about 4 cycles per
-value; ``L`` independent sums vectorise. Statistics and backward of (128, 16, 32, 32) float32
-about 3x faster (one thread, rough timing); the sums' order changes, not their float64
-precision.
+value; ``L`` independent sums vectorise. On (128, 16, 32, 32) float32 at 2 threads: statistics
+1.54 -> 0.64 ms, backward 1.67 -> 1.04 ms (rough timings); the sums' order changes, not their
+float64 precision.
 """
 
 from __future__ import annotations
