@@ -13,8 +13,9 @@ Torch's rules, in order:
    the values change, the version counter goes up by one, nothing is recorded.
 3. Otherwise the op is recorded: its node's parents are the tensor's previous node and the
    operands' nodes, the result is copied into the tensor's array (true in-place: ``detach()``
-   and ``.data`` aliases see the change), the version goes up, and the same Tensor object gets
-   the new node as ``grad_fn`` (and ``requires_grad=True``).
+   and ``.data`` aliases see the change; ``relu_`` on a tensor's own contiguous array writes
+   it there directly, without the temporary), the version goes up, and the same Tensor object
+   gets the new node as ``grad_fn`` (and ``requires_grad=True``).
 
 Saved arrays, as torch saves them: if the op saved the tensor's *old* values (``mul_`` needs
 them for the other operand's gradient), a private copy is kept (torch's "original self"); if
@@ -34,6 +35,7 @@ import numpy as np
 
 from .. import backend
 from ..ops import api
+from ..ops import elementwise as E
 from ..ops import movement as V
 from ..ops.inplace import Overwrite, SetItem
 from .function import is_grad_enabled, no_grad
@@ -279,10 +281,28 @@ _METHODS = {
 for _name, _fn in {"sigmoid_": api.sigmoid, "tanh_": api.tanh, "exp_": api.exp,
                    "log_": api.log, "sqrt_": api.sqrt, "neg_": api.neg, "abs_": api.abs}.items():
     _METHODS[_name] = _unary(_name, _fn)
-# inference (no_grad / eval) runs ReLU(inplace=True) in one pass, without a temporary
-_METHODS["relu_"] = _unary("relu_", api.relu,
-                           direct=lambda array: backend.get_array_module(array).maximum(
-                               array, 0, out=array))
+
+
+def relu_(self):
+    """In-place ``relu``: changes this tensor and returns it."""
+
+    def compute(t):
+        # recorded: ReLU saves its output, so it may write it straight into the tensor's own
+        # array (no temporary, no copy back) when that array is its own, writeable and
+        # contiguous; a view goes through the general path (written back into its base)
+        flags = t.array.flags
+        if (getattr(t, "_view_of", None) is None and flags.c_contiguous
+                and getattr(flags, "writeable", True)):
+            return E.ReLU.apply(t, into_input=True)
+        return api.relu(t)
+
+    # inference (no_grad / eval) runs it in one pass too: ``direct``
+    return inplace(self, "relu_", compute, save_result=True,
+                   direct=lambda array: backend.get_array_module(array).maximum(array, 0,
+                                                                                out=array))
+
+
+_METHODS["relu_"] = relu_
 
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)

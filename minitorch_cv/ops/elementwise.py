@@ -244,12 +244,17 @@ class Clamp(Function):
 
 class ReLU(Function):
     """``maximum(a, 0)``; gradient ``grad_output * (out > 0)``. On the CPU these run as the
-    parallel loops of ``kernels/cpu/activation.py`` (the same values)."""
+    parallel loops of ``kernels/cpu/activation.py`` (the same values). ``into_input=True``
+    (``relu_``, ``autograd/inplace.py``) writes the result into ``a`` itself."""
 
     @staticmethod
-    def forward(ctx, a):
+    def forward(ctx, a, into_input=False):
         K = kernels.for_device(ctx.device)
-        out = K.relu_forward(a) if hasattr(K, "relu_forward") else ctx.xp.maximum(a, 0)
+        target = a if into_input else None
+        if hasattr(K, "relu_forward"):
+            out = K.relu_forward(a, out=target)
+        else:
+            out = ctx.xp.maximum(a, 0, out=target)
         ctx.save_for_backward(out)
         return out
 

@@ -43,8 +43,8 @@ def test_relu_op_uses_the_kernels_on_large_tensors(monkeypatch):
     calls = []
     for name in ("relu_forward", "relu_backward"):
         real = getattr(cpu, name)
-        monkeypatch.setattr(cpu, name, lambda *a, _real=real, _n=name: calls.append(_n)
-                            or _real(*a))
+        monkeypatch.setattr(cpu, name, lambda *a, _real=real, _n=name, **kw: calls.append(_n)
+                            or _real(*a, **kw))
     x = np.random.default_rng(0).standard_normal((4, 8, 64, 64)).astype(np.float32)
     t = mt.Tensor(x, requires_grad=True)
     y = mt.relu(t)
@@ -74,3 +74,62 @@ def test_max_pool_op_uses_the_2x2_backward_where_windows_tile(monkeypatch):
         tt = torch.tensor(x, requires_grad=True)
         torch.nn.functional.max_pool2d(tt, **kwargs).sum().backward()
         np.testing.assert_array_equal(t.grad.array, tt.grad.numpy())
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (4, 8, 64, 64)])  # NumPy's and the loops' sizes
+def test_relu_in_place_while_recording_writes_the_tensors_own_array(shape):
+    # relu_ on a non-leaf: the result goes straight into the tensor's array (no temporary:
+    # same array object, as detach() aliases see), gradients equal torch's, and changing the
+    # tensor in place again makes backward raise, as torch does
+    import torch
+
+    rng = np.random.default_rng(1)
+    x_np = rng.standard_normal(shape).astype(np.float32)
+    g_np = rng.standard_normal(shape).astype(np.float32)
+    x = mt.Tensor(x_np, requires_grad=True)
+    y = x * 2
+    alias, array = y.detach(), y.array
+    assert y.relu_() is y and y.array is array
+    np.testing.assert_array_equal(alias.array, np.maximum(2 * x_np, 0))
+    (y * 3).backward(mt.Tensor(g_np))
+    tx = torch.tensor(x_np, requires_grad=True)
+    (torch.relu_(tx * 2) * 3).backward(torch.tensor(g_np))
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-6)
+
+    y = mt.Tensor(x_np, requires_grad=True) * 2
+    z = y.relu_().sum()
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+    ty = torch.tensor(x_np, requires_grad=True) * 2
+    tz = torch.relu_(ty).sum()
+    ty.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        tz.backward()
+
+
+def test_relu_in_place_on_a_view_and_on_an_expanded_tensor():
+    # a view is written back into its base (general path); an expand() result is refused
+    import torch
+
+    x_np = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    x = mt.Tensor(x_np, requires_grad=True)
+    y = x * 1
+    y[:, 1].relu_()
+    y.sum().backward()
+    tx = torch.tensor(x_np, requires_grad=True)
+    ty = tx * 1
+    ty[:, 1].relu_()
+    ty.sum().backward()
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
+    with pytest.raises(RuntimeError, match="(?i)expand"):
+        (mt.Tensor(x_np[:1], requires_grad=True) * 1).expand(3, 4).relu_()
+
+
+def test_relu_forward_into_refuses_an_output_it_cannot_fill():
+    a = np.ones((4, 5), np.float32)
+    for out in (np.ones((5, 4), np.float32), np.ones((4, 5), np.float64),
+                np.ones((4, 10), np.float32)[:, ::2]):
+        with pytest.raises(ValueError, match="C-contiguous"):
+            cpu.relu_forward(a, out=out)
+    assert cpu.relu_forward(a, out=a) is a

@@ -26,9 +26,8 @@ parallel loop costs tens of microseconds, more than the loop saves on a small te
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _relu_forward(a):
-    out = np.empty_like(a)
-    for i in prange(a.size):
+def _relu_forward(a, out):
+    for i in prange(a.size):  # out may be a itself (relu_): each element read, then written
         v = a[i]
         out[i] = v if (v > 0 or v != v) else 0
     return out
@@ -46,13 +45,20 @@ def _parallel(a) -> bool:
     return a.size >= PARALLEL_MIN_SIZE and a.dtype in (np.float32, np.float64)
 
 
-def relu_forward(a):
-    """``maximum(a, 0)``, any shape, a's dtype."""
+def relu_forward(a, out=None):
+    """``maximum(a, 0)``, any shape, a's dtype; into ``out`` (a C-contiguous array like ``a``,
+    or ``a`` itself for an in-place ReLU) when given."""
     a = np.asarray(a)
+    if out is not None and (out.shape != a.shape or out.dtype != a.dtype
+                            or not out.flags.c_contiguous or not out.flags.writeable):
+        raise ValueError(f"relu_forward: out must be a writeable C-contiguous {a.dtype} array "
+                         f"of shape {a.shape}")
     if not _parallel(a):
-        return np.maximum(a, 0)
+        return np.maximum(a, 0, out=out)
     a = np.ascontiguousarray(a)
-    return _relu_forward(a.reshape(-1)).reshape(a.shape)
+    result = np.empty_like(a) if out is None else out
+    _relu_forward(a.reshape(-1), result.reshape(-1))
+    return result
 
 
 def relu_backward(grad_out, out):
