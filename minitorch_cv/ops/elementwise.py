@@ -35,9 +35,16 @@ def _shape(x) -> tuple[int, ...]:
 
 
 class Add(Function):
+    """``a + b`` with broadcasting; two large same-shape CPU arrays (a residual connection) are
+    added by the parallel loop of ``kernels/cpu/elementwise.py``."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
+        if ctx.shapes[0] == ctx.shapes[1]:
+            K = kernels.for_device(ctx.device)
+            if hasattr(K, "add"):
+                return K.add(a, b)
         return a + b
 
     @staticmethod
@@ -244,7 +251,7 @@ class Clamp(Function):
 
 class ReLU(Function):
     """``maximum(a, 0)``; gradient ``grad_output * (out > 0)``. On the CPU these run as the
-    parallel loops of ``kernels/cpu/activation.py`` (the same values). ``into_input=True``
+    parallel loops of ``kernels/cpu/elementwise.py`` (the same values). ``into_input=True``
     (``relu_``, ``autograd/inplace.py``) writes the result into ``a`` itself."""
 
     @staticmethod

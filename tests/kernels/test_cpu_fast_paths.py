@@ -7,11 +7,11 @@ import pytest
 
 import minitorch_cv as mt
 from minitorch_cv.kernels import cpu
-from minitorch_cv.kernels.cpu import activation
+from minitorch_cv.kernels.cpu import elementwise
 
 
-@pytest.mark.parametrize("size", [activation.PARALLEL_MIN_SIZE - 1, activation.PARALLEL_MIN_SIZE,
-                                  3 * activation.PARALLEL_MIN_SIZE + 5])
+@pytest.mark.parametrize("size", [elementwise.PARALLEL_MIN_SIZE - 1, elementwise.PARALLEL_MIN_SIZE,
+                                  3 * elementwise.PARALLEL_MIN_SIZE + 5])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_kernels_equal_numpy_bit_for_bit(size, dtype):
     rng = np.random.default_rng(size)
@@ -133,3 +133,29 @@ def test_relu_forward_into_refuses_an_output_it_cannot_fill():
         with pytest.raises(ValueError, match="C-contiguous"):
             cpu.relu_forward(a, out=out)
     assert cpu.relu_forward(a, out=a) is a
+
+
+SIZES = [elementwise.PARALLEL_MIN_SIZE - 1, 3 * elementwise.PARALLEL_MIN_SIZE]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_add_kernel_and_op_equal_numpy(monkeypatch, size):
+    # the parallel addition gives NumPy's sums (inf, NaN included); shapes or dtypes that
+    # differ go to NumPy's broadcasting; the Add op calls it for same-shape operands only
+    rng = np.random.default_rng(size)
+    a = rng.standard_normal(size).astype(np.float32)
+    b = rng.standard_normal(size).astype(np.float32)
+    a[:3], b[:3] = [np.inf, np.nan, 1.0], [-np.inf, 0.0, -1.0]
+    with np.errstate(invalid="ignore"):  # inf + -inf, as NumPy computes it
+        np.testing.assert_array_equal(cpu.add(a, b), a + b)
+        np.testing.assert_array_equal(cpu.add(a[:4].reshape(2, 2), b[:2]),
+                                      a[:4].reshape(2, 2) + b[:2])
+    assert cpu.add(a[3:], b[3:].astype(np.float64)).dtype == np.float64
+    calls = []
+    real = cpu.add
+    monkeypatch.setattr(cpu, "add", lambda x, y: calls.append(x.shape) or real(x, y))
+    x, y = mt.Tensor(a[3:].reshape(-1, 1)), mt.Tensor(b[3:].reshape(-1, 1))
+    np.testing.assert_array_equal((x + y).array, a[3:].reshape(-1, 1) + b[3:].reshape(-1, 1))
+    broadcast = x + mt.Tensor(b[3:4])  # NumPy
+    np.testing.assert_array_equal(broadcast.array, a[3:].reshape(-1, 1) + b[3:4])
+    assert calls == [x.shape]

@@ -5,14 +5,14 @@ Set ``NUMBA_DISABLE_JIT=1`` to run every kernel as plain Python (slow, but a deb
 through the loops). Each jitted function is compiled once per dtype (float32, float64) on first
 use and cached on disk.
 
-Beyond the shared contract, ``relu_forward`` / ``relu_backward`` run ReLU on all cores
-(``activation.py``; elsewhere NumPy/CuPy expressions), ``max_pool2d_backward_2x2`` is the
-backward of 2x2 windows at stride 2 (``pool.py``), and ``im2col_batch_inner`` /
-``col2im_batch_inner`` write and read the column buffer in the GEMM layout
-``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch); ``ops/conv.py`` uses them when
-a namespace has them, and ``num_threads()`` (Numba's thread count) to size its cache-sized
-blocks, and ``run_split`` to run parts of a batch on their own threads (``threads.py``; the
-thread-pool settings they rely on are made by ``minitorch_cv/_early.py``).
+Beyond the shared contract, ``relu_forward`` / ``relu_backward`` and ``add`` run ReLU and
+same-shape additions on all cores (``elementwise.py``; elsewhere NumPy/CuPy expressions),
+``max_pool2d_backward_2x2`` is the backward of 2x2 windows at stride 2 (``pool.py``), and
+``im2col_batch_inner`` / ``col2im_batch_inner`` write and read the column buffer in the GEMM
+layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch); ``ops/conv.py`` uses
+them when a namespace has them, and ``num_threads()`` (Numba's thread count) to size its
+cache-sized blocks, and ``run_split`` to run parts of a batch on their own threads
+(``threads.py``; the thread-pool settings they rely on are made by ``minitorch_cv/_early.py``).
 
 The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
 also on the GPU; CPU-only extra: ``winograd_output_transform_into`` writes a block's output in
@@ -20,10 +20,10 @@ place) and direct convolution (``direct.py``, CPU only); ``minitorch_cv.backends
 chooses between them and im2col.
 """
 
-from .activation import relu_backward, relu_forward
 from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_threads
 from .direct import conv2d_direct_forward, conv2d_direct_grad_input, conv2d_direct_grad_weight
 from .dropout import dropout_mask
+from .elementwise import add, relu_backward, relu_forward
 from .norm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .pool import (
     avg_pool2d_backward,
@@ -43,6 +43,7 @@ from .winograd import (
 )
 
 __all__ = [
+    "add",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "batch_norm_backward",
