@@ -9,7 +9,15 @@ topological order guarantees that. The sort is iterative (an explicit stack), so
 
 from __future__ import annotations
 
+from .. import kernels
 from .function import Context
+
+
+def _sum(previous, grad, device):
+    """Two consumers' gradients of one node, added (a residual block's input has two): the
+    device's parallel ``add`` where it has one (the CPU's, for large same-shape arrays)."""
+    K = kernels.for_device(device)
+    return K.add(previous, grad) if hasattr(K, "add") else previous + grad
 
 
 def _topological_order(root: Context) -> list[Context]:
@@ -82,7 +90,7 @@ def run_backward(root_tensor, grad_root, retain_graph: bool = False) -> None:
             if isinstance(parent, Context):
                 key = id(parent)
                 previous = grads.get(key)
-                grads[key] = grad if previous is None else previous + grad
+                grads[key] = grad if previous is None else _sum(previous, grad, parent.device)
             else:
                 parent._accumulate(grad)  # a leaf Tensor
         if not retain_graph:

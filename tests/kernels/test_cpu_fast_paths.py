@@ -159,3 +159,18 @@ def test_add_kernel_and_op_equal_numpy(monkeypatch, size):
     broadcast = x + mt.Tensor(b[3:4])  # NumPy
     np.testing.assert_array_equal(broadcast.array, a[3:].reshape(-1, 1) + b[3:4])
     assert calls == [x.shape]
+
+
+def test_backward_adds_a_nodes_gradients_with_the_parallel_add(monkeypatch):
+    # a node feeding two later nodes (a residual block's input) gets the sum of both
+    # gradients, added by the device's add (the CPU's parallel loop for large arrays)
+    calls = []
+    real = cpu.add
+    monkeypatch.setattr(cpu, "add", lambda x, y: calls.append(x.shape) or real(x, y))
+    rng = np.random.default_rng(4)
+    x_np = rng.standard_normal((4, 8, 64, 64)).astype(np.float32)
+    x = mt.Tensor(x_np, requires_grad=True)
+    h = x * 2
+    (mt.relu(h) * 3 + h).sum().backward()
+    assert (4, 8, 64, 64) in calls[1:]  # calls[0]: the forward's residual addition
+    np.testing.assert_allclose(x.grad.array, 2 * (3 * (x_np > 0) + 1), rtol=1e-6)
