@@ -62,13 +62,8 @@ class Im2col:
                 grad_x[start:stop] = gx
             return gw
 
-        if not need_x and cols is not None:
-            # only GEMMs left (the columns are kept): BLAS's own threads, block after block,
-            # beat single-threaded GEMMs side by side (the first layer of ResNet-20, weight
-            # gradient: 3.9 ms against 4.7 ms on 2 threads)
-            parts = [[block(start, min(N, start + chunk)) for start in range(0, N, chunk)]]
-        else:
-            parts = in_blocks(K, N, chunk, block)
+        # with the columns kept and no input gradient, the blocks are GEMMs only
+        parts = in_blocks(K, N, chunk, block, split=need_x or cols is None)
         grad_w = sum(gw for part in parts for gw in part) if need_w else None
         return grad_x, (grad_w.reshape(weight.shape) if need_w else None)
 

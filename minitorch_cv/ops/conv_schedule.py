@@ -134,11 +134,15 @@ def split_batch(K, blocks, N: int, chunk: int) -> list:
     return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])), threads)
 
 
-def in_blocks(K, N: int, chunk: int, block) -> list:
+def in_blocks(K, N: int, chunk: int, block, split: bool = True) -> list:
     """``block(start, stop)`` for every block of ``chunk`` samples, the blocks shared out over
-    threads by ``split_batch``; the list of every part's results (one list per part)."""
+    threads by ``split_batch``; the list of every part's results (one list per part).
+
+    ``split=False``: every block on this thread, one after the other, for blocks that are BLAS
+    calls only: BLAS's own threads then beat single-threaded GEMMs side by side (the first
+    layer of ResNet-20, weight gradient from kept columns: 3.9 ms against 4.7 ms on 2 threads)."""
 
     def part(lo, hi):
         return [block(start, min(hi, start + chunk)) for start in range(lo, hi, chunk)]
 
-    return split_batch(K, part, N, chunk)
+    return split_batch(K, part, N, chunk) if split else [part(0, N)]

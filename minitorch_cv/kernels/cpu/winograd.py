@@ -33,7 +33,8 @@ thread, against the kernels before it; rough timings, an idle 2-core machine):
 
 - The 16 slabs ``V[a, b]`` (and ``dM[a, b]``) are written side by side, and back to back their
   starts lie a power of two apart, so the 16 write streams fell into the same L1 cache sets;
-  a gap of one row of tiles between slabs (``_gap``) staggers them. V is returned as a view
+  a gap of one row of tiles between slabs (``SLAB_GAP_ROWS``) staggers them. V is returned as
+  a view
   of the gapped slabs with the usual shape; the GEMMs read it in place and were 1.3x faster
   on it too; ``winograd_output_transform`` reads M in place when its slabs are gapped alike.
 - The input transform works on a plane's even and odd columns (``E``, ``O``), split once per
@@ -64,7 +65,15 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from ..reference import WINOGRAD_G
 from .memory import keep_freed_memory
+
+SLAB_GAP_ROWS = 1
+"""Rows of tiles left empty between two slabs of V or dM. The 16 slabs are written (and read)
+side by side; back to back, their starts lie a power of two apart for the usual shapes (64 KiB
+for a block of 4 samples of 16 channels at 32x32), so all 16 streams fall into the same sets of
+the L1 cache and evict each other. One row of tiles (a cache line at 16 tiles) staggers them:
+the input transform 1.3x, the GEMMs reading V 1.3x faster."""
 
 
 def winograd_filter_transform(weight):
@@ -75,16 +84,11 @@ def winograd_filter_transform(weight):
     3-4x as long: 0.58 ms for 64x64 filters, a step of ResNet-20 calls this 11 times).
     """
     C_out, C = weight.shape[:2]
-    G = _g(weight.dtype)
+    G = WINOGRAD_G.astype(weight.dtype)
     Y = np.ascontiguousarray(weight).reshape(-1, 3) @ G.T  # g G^T: (C_out*C*3, 4), rows (o, c, i)
     Y = Y.reshape(C_out * C, 3, 4).transpose(1, 0, 2).reshape(3, -1)  # (i, o*c*b)
     U = (G @ Y).reshape(4, C_out, C, 4)  # G (g G^T): (a, o, c, b)
     return np.ascontiguousarray(U.transpose(0, 3, 1, 2))
-
-
-def _g(dtype):
-    """Winograd's filter matrix G (4x3) of F(2x2, 3x3)."""
-    return np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=dtype)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -151,7 +155,7 @@ def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
     keep_freed_memory()  # once per process: V is large and new at every step (memory.py)
     N, C = x.shape[:2]
     slabs = _input_transform(np.ascontiguousarray(x), int(ph), int(pw), int(tiles_h),
-                             int(tiles_w), _gap(tiles_w), get_num_threads())
+                             int(tiles_w), SLAB_GAP_ROWS, get_num_threads())
     return slabs[:, :C * N * tiles_h].reshape(4, 4, C, N, tiles_h, tiles_w)
 
 
@@ -246,7 +250,7 @@ def winograd_grad_output_transform(grad_y, tiles_h, tiles_w):
     keep_freed_memory()
     N, C_out = grad_y.shape[:2]
     slabs = _grad_output_transform(np.ascontiguousarray(grad_y), int(tiles_h), int(tiles_w),
-                                   _gap(tiles_w), get_num_threads())
+                                   SLAB_GAP_ROWS, get_num_threads())
     return slabs[:, :C_out * N * tiles_h].reshape(4, 4, C_out, N, tiles_h, tiles_w)
 
 
@@ -255,7 +259,7 @@ def winograd_grad_filter_transform(grad_U):
     (C_out, C, 3, 3), ``G^T grad_U[:, :, co, c] G``. Two matrix products, as the forward
     (``np.einsum("ai,aboc,bj->ocij", G, grad_U, G)``: 1.8 ms for 64x64 filters, these 0.2 ms)."""
     C_out, C = grad_U.shape[2:]
-    G = _g(grad_U.dtype)
+    G = WINOGRAD_G.astype(grad_U.dtype)
     Z = np.ascontiguousarray(grad_U.transpose(0, 2, 3, 1)).reshape(-1, 4) @ G  # (a*o*c, j)
     W = G.T @ Z.reshape(4, -1)  # (i, o*c*j)
     return np.ascontiguousarray(W.reshape(3, C_out, C, 3).transpose(1, 2, 0, 3))
@@ -285,15 +289,6 @@ def winograd_output_transform_into(m, y):
                          f"{m.dtype} array of shape ({N}, {C_out}, out_h, out_w), got "
                          f"{y.dtype} {y.shape}")
     return _output_transform(_slab_rows(m), C_out, N, tiles_h, y)
-
-
-def _gap(tiles_w):
-    """Rows of tiles left empty between two slabs of V or dM. The 16 slabs are written (and
-    read) side by side; back to back, their starts lie a power of two apart for the usual
-    shapes (64 KiB for a block of 4 samples of 16 channels at 32x32), so all 16 streams fall
-    into the same sets of the L1 cache and evict each other. One row of tiles (a cache line at
-    16 tiles) staggers them: the input transform 1.3x, the GEMMs reading V 1.3x faster."""
-    return 1
 
 
 def _slab_rows(m):
