@@ -5,7 +5,7 @@ torch and gradcheck, the float32 error of each, and the chooser ``minitorch_cv.b
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import minitorch_cv as mt
@@ -49,6 +49,10 @@ def _algorithm_of(y):
 
 @settings(max_examples=15, deadline=None)
 @given(cfg=winograd_configs(), dtype=DTYPES, seed=st.integers(0, 99))
+# failed once in a full run at f985b59 (23:36) and never again: not reproduced in 5 full runs
+# and 100 replays across 1-2 Numba and BLAS threads; kept so that every run tries it
+@example(cfg={"N": 1, "C": 1, "C_out": 2, "H": 5, "W": 2, "padding": (3, 1)}, dtype=np.float32,
+         seed=51)
 def test_winograd_matches_torch(cfg, dtype, seed):
     x, w, b = _arrays((cfg["N"], cfg["C"], cfg["H"], cfg["W"]), (cfg["C_out"], cfg["C"], 3, 3),
                       dtype, seed)
