@@ -134,6 +134,35 @@ def split_batch(K, blocks, N: int, chunk: int) -> list:
     return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])), threads)
 
 
+WINOGRAD_GROUP_SHARE = {"conv": 4, "grad_filter": 2}
+"""The fused Winograd kernels (CPU) take groups of samples whose transformed input and products
+(V and M, or V and dM) fill this fraction of ``GEMM_BLOCK_BYTES`` (one core's L2): a quarter
+for a convolution, half for the weight gradient, whose GEMMs sum over the group's tiles and
+want more of them. Measured on a 2 MiB L2 (one thread, batch 128, groups of 1-8 samples): best
+or within 3% of best on 16 channels at 32x32 (1 and 2 samples), 32 at 16x16 (2 and 4) and 64 at
+8x8 (4 and 8)."""
+
+
+def winograd_group(K, per_sample: int, kind: str) -> int:
+    """Samples per group of the fused Winograd kernels (``kind``: "conv" or "grad_filter") for
+    ``per_sample`` bytes of V and M per sample; 0 where the block pipeline runs instead: on
+    namespaces without the fused kernels (GPUs), and where one sample's V and M exceed
+    ``GEMM_BLOCK_BYTES`` (they would not stay in the L2 cache, and fusing gained nothing: 64
+    channels at 56x56, 6.4 MB a sample)."""
+    if not hasattr(K, "winograd_fused_conv") or per_sample > GEMM_BLOCK_BYTES:
+        return 0
+    return max(1, GEMM_BLOCK_BYTES // WINOGRAD_GROUP_SHARE[kind] // max(per_sample, 1))
+
+
+def calls_of_groups(K, N: int, group: int) -> int:
+    """Samples per call of a fused kernel: whole groups, about ``PARTS_PER_THREAD`` calls per
+    thread (each call allocates its buffers once and runs its groups one after the other)."""
+    threads = getattr(K, "num_threads", None)
+    threads = threads() if threads is not None else 1
+    groups = -(-N // (group * threads * PARTS_PER_THREAD))
+    return group * max(1, groups)
+
+
 def in_blocks(K, N: int, chunk: int, block, split: bool = True) -> list:
     """``block(start, stop)`` for every block of ``chunk`` samples, the blocks shared out over
     threads by ``split_batch``; the list of every part's results (one list per part).

@@ -132,6 +132,80 @@ def test_winograd_cpu_layouts_at_layer_sizes(shape, threads):
         numba.set_num_threads(own)
 
 
+@SETTINGS
+@given(case=winograd_cases(), dtype=DTYPES, seed=st.integers(0, 99), extra=st.integers(0, 3),
+       group=st.integers(1, 4), data=st.data())
+def test_winograd_fused_kernels_match_the_reference_transforms(case, dtype, seed, extra, group,
+                                                               data):
+    # the fused kernels (transforms and 16 GEMMs per group of samples) against the naive
+    # transforms around NumPy GEMMs, on a range lo..hi of a batch, groups that do not divide it,
+    # and negative padding; nothing outside y[lo:hi] is written
+    rng = np.random.default_rng(seed)
+    N, C, C_out, ph, pw = case["N"] + extra, case["C"], case["C_out"], case["ph"], case["pw"]
+    out_h, out_w = case["out_h"], case["out_w"]
+    lo = data.draw(st.integers(0, N - 1))
+    hi = data.draw(st.integers(lo + 1, N))
+    x = rng.standard_normal((N, C, case["H"], case["W"])).astype(dtype)
+    w = rng.standard_normal((C_out, C, 3, 3)).astype(dtype)
+    tiles = (-(-out_h // 2), -(-out_w // 2))
+    U = ref.winograd_filter_transform(w).astype(dtype).reshape(16, C_out, C)
+    V = ref.winograd_input_transform(x[lo:hi], ph, pw, *tiles).reshape(16, C, -1)
+    M = np.matmul(U, V).reshape(4, 4, C_out, hi - lo, *tiles)
+    y = np.full((N, C_out, out_h, out_w), np.nan, dtype)
+    assert cpu.winograd_fused_conv(x, U, ph, pw, y, lo, hi, group) is y
+    np.testing.assert_allclose(y[lo:hi], ref.winograd_output_transform(M, out_h, out_w),
+                               **_tol(dtype))
+    assert np.isnan(y[:lo]).all() and np.isnan(y[hi:]).all()
+    g = rng.standard_normal((N, C_out, out_h, out_w)).astype(dtype)
+    dM = ref.winograd_grad_output_transform(g[lo:hi], *tiles).reshape(16, C_out, -1)
+    grad_U = cpu.winograd_fused_grad_filter(x, g, ph, pw, lo, hi, group)
+    assert grad_U.shape == (16, C_out, C) and grad_U.dtype == dtype
+    np.testing.assert_allclose(grad_U, np.matmul(dM, V.transpose(0, 2, 1)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-11,
+                               atol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+@pytest.mark.parametrize("shape", [(5, 16, 32, 32, 16), (9, 64, 8, 8, 32), (3, 7, 13, 10, 5)])
+def test_winograd_fused_kernels_at_layer_sizes(shape):
+    # layer-sized planes, several groups per call and a last group cut short: the fused kernels
+    # give the block pipeline's numbers (the same sums in the same order: bit for bit forward)
+    N, C, H, W, C_out = shape
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = rng.standard_normal((C_out, C, 3, 3)).astype(np.float32)
+    tiles = (-(-H // 2), -(-W // 2))
+    U = cpu.winograd_filter_transform(w).reshape(16, C_out, C)
+    V = cpu.winograd_input_transform(x, 1, 1, *tiles)
+    M = np.matmul(U, V.reshape(16, C, -1)).reshape(4, 4, C_out, N, *tiles)
+    y = np.empty((N, C_out, H, W), np.float32)
+    cpu.winograd_fused_conv(x, U, 1, 1, y, 0, N, 2)
+    np.testing.assert_array_equal(y, cpu.winograd_output_transform(M, H, W))
+    g = rng.standard_normal((N, C_out, H, W)).astype(np.float32)
+    dM = cpu.winograd_grad_output_transform(g, *tiles).reshape(16, C_out, -1)
+    expected = np.matmul(dM, V.reshape(16, C, -1).transpose(0, 2, 1))
+    np.testing.assert_allclose(cpu.winograd_fused_grad_filter(x, g, 1, 1, 0, N, 2), expected,
+                               rtol=1e-4, atol=1e-3)
+
+
+def test_winograd_fused_kernels_refuse_what_they_cannot_compute():
+    x = np.zeros((4, 3, 6, 6), np.float32)
+    U = np.zeros((16, 5, 3), np.float32)
+    y = np.zeros((4, 5, 6, 6), np.float32)
+    with pytest.raises(ValueError, match=r"need 0 <= lo <= hi <= N = 4 and group >= 1"):
+        cpu.winograd_fused_conv(x, U, 1, 1, y, 2, 5, 1)
+    with pytest.raises(ValueError, match="group >= 1"):
+        cpu.winograd_fused_grad_filter(x, y, 1, 1, 0, 4, 0)
+    with pytest.raises(ValueError, match=r"U must be \(16, C_out, C=3\)"):
+        cpu.winograd_fused_conv(x, U[:, :, :2], 1, 1, y, 0, 4, 1)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        cpu.winograd_fused_conv(x, U, 1, 1, np.zeros((4, 5, 6, 12), np.float32)[..., ::2], 0,
+                                4, 1)
+    with pytest.raises(ValueError, match="one batch size and dtype"):
+        cpu.winograd_fused_conv(x, U.astype(np.float64), 1, 1, y.astype(np.float64), 0, 4, 1)
+    with pytest.raises(ValueError, match="one batch size and dtype"):
+        cpu.winograd_fused_grad_filter(x, y[:3], 1, 1, 0, 3, 1)
+
+
 def test_winograd_multiplies_16_times_per_tile_and_channel_pair():
     # the elementwise product of the 4x4 transformed tiles: a 2x2 output tile per 16 products
     # (the definition: 4 outputs x 9 taps = 36), so 36 / 16 = 2.25x fewer

@@ -268,3 +268,69 @@ def test_winograd_in_blocks_split_over_threads_matches_torch(monkeypatch, keep):
     assert len(calls) == 3 and all(ranges == [(i, i + 1) for i in range(5)] for ranges in calls)
     # per sample: forward's x and backward's grad_out, and x again unless it was kept
     assert len(transforms) == (10 if keep else 15)
+
+
+def test_winograd_runs_fused_per_group_of_samples_over_threads(monkeypatch):
+    # where one sample's V and M fit GEMM_BLOCK_BYTES, the CPU runs the fused kernels: forward,
+    # input gradient and weight gradient each in calls of whole groups shared out over threads,
+    # and the result is torch's; the block pipeline's transforms are not called
+    from minitorch_cv.kernels import cpu as cpu_kernels
+    from minitorch_cv.ops import conv_schedule
+
+    per_sample = 16 * (3 + 4) * 3 * 4 * 4  # V and M of one sample: 6x7 output, 3x4 tiles
+    monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 8 * per_sample)  # conv: 2 a group
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
+    calls = []
+    for name in ("winograd_fused_conv", "winograd_fused_grad_filter"):
+        kernel = getattr(cpu_kernels, name)
+        monkeypatch.setattr(cpu_kernels, name, lambda *a, _k=kernel, _n=name: calls.append(
+            (_n, a[-3:])) or _k(*a))
+    monkeypatch.setattr(cpu_kernels, "winograd_input_transform", None)  # the block pipeline's
+    x, w, b = _arrays((19, 3, 6, 7), (4, 3, 3, 3), np.float32, 5)
+    with conv_backend.flags(algorithm="winograd"):
+        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=1),
+                             lambda x, w, b: TF.conv2d(x, w, b, padding=1), x, w, b,
+                             kind="conv")
+    convs = [args for name, args in calls if name == "winograd_fused_conv"]
+    grads = [args for name, args in calls if name == "winograd_fused_grad_filter"]
+    # 19 samples, groups of 2 (conv) and 4 (weight gradient), 2 threads x 4 parts: every
+    # call but the last covers whole groups, and the calls cover the batch once, in order
+    for found, group in ((convs[:len(convs) // 2], 2), (convs[len(convs) // 2:], 2),
+                         (grads, 4)):
+        assert all(g == group for _, _, g in found)
+        assert [(lo, hi) for lo, hi, _ in found] == [
+            (lo, min(19, lo + found[0][1])) for lo in range(0, 19, found[0][1])]
+        assert found[0][1] % group == 0 and len(found) > 1
+
+
+def test_winograd_group_sizes_and_where_the_block_pipeline_runs(monkeypatch):
+    from minitorch_cv.kernels import cpu as cpu_kernels
+    from minitorch_cv.ops import conv_schedule
+
+    monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 2**21)
+    per_sample = 16 * (16 + 16) * 256 * 4  # 16 channels at 32x32: 512 KiB
+    assert conv_schedule.winograd_group(cpu_kernels, per_sample, "conv") == 1
+    assert conv_schedule.winograd_group(cpu_kernels, per_sample, "grad_filter") == 2
+    assert conv_schedule.winograd_group(cpu_kernels, per_sample // 4, "conv") == 4
+    assert conv_schedule.winograd_group(cpu_kernels, 2**21 + 1, "conv") == 0  # beyond the L2
+
+    class GPU:  # a namespace without the fused kernels
+        winograd_input_transform = None
+
+    assert conv_schedule.winograd_group(GPU, 1024, "conv") == 0
+
+
+def test_fused_winograd_runs_scipys_blas_on_one_thread():
+    # the fused kernels' GEMMs go through SciPy's BLAS (Numba's np.dot); where SciPy brings its
+    # own OpenBLAS, it is set to one thread (the kernels run side by side on their own threads)
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from minitorch_cv.kernels import cpu as cpu_kernels
+
+    x = np.ones((1, 2, 4, 4), np.float32)
+    cpu_kernels.winograd_fused_conv(x, np.ones((16, 2, 2), np.float32), 1, 1,
+                                    np.empty((1, 2, 4, 4), np.float32), 0, 1, 1)
+    scipys = [lib for lib in threadpoolctl.threadpool_info()
+              if lib["user_api"] == "blas" and "scipy.libs" in lib["filepath"]]
+    if not scipys:
+        pytest.skip("SciPy shares NumPy's BLAS here: nothing of its own to limit")
+    assert all(lib["num_threads"] == 1 for lib in scipys)

@@ -15,10 +15,14 @@ cache-sized blocks, and ``run_split`` to run parts of a batch on their own threa
 (``threads.py``; the thread-pool settings they rely on are made by ``minitorch_cv/_early.py``).
 
 The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
-also on the GPU; CPU-only extra: ``winograd_output_transform_into`` writes a block's output in
-place) and direct convolution (``direct.py``, CPU only); ``minitorch_cv.backends.conv``
-chooses between them and im2col.
+also on the GPU; CPU-only extras: ``winograd_output_transform_into`` writes a block's output in
+place, ``winograd_fused_conv`` / ``winograd_fused_grad_filter`` run the transforms and the GEMMs
+between them per small group of samples, in the L2 cache; they call BLAS through SciPy, and are
+absent where SciPy is not installed) and direct convolution (``direct.py``, CPU only);
+``minitorch_cv.backends.conv`` chooses between them and im2col.
 """
+
+from importlib.util import find_spec
 
 from .conv import col2im, col2im_batch_inner, im2col, im2col_batch_inner, num_threads
 from .direct import conv2d_direct_forward, conv2d_direct_grad_input, conv2d_direct_grad_weight
@@ -41,6 +45,9 @@ from .winograd import (
     winograd_output_transform,
     winograd_output_transform_into,
 )
+
+if find_spec("scipy") is not None:  # Numba's np.dot, which they call, needs SciPy's BLAS
+    from .winograd import winograd_fused_conv, winograd_fused_grad_filter
 
 __all__ = [
     "add",
@@ -70,4 +77,4 @@ __all__ = [
     "winograd_input_transform",
     "winograd_output_transform",
     "winograd_output_transform_into",
-]
+] + (["winograd_fused_conv", "winograd_fused_grad_filter"] if find_spec("scipy") else [])

@@ -36,6 +36,13 @@ def _blas_controller():
     return _blas or None
 
 
+def blas_libraries_changed() -> None:
+    """Another BLAS library was loaded (SciPy's, by the fused Winograd kernels): the next
+    ``run_split`` looks the libraries up again, so that it limits that one's threads too."""
+    global _blas
+    _blas = None
+
+
 def run_split(fn, ranges, threads: int) -> list:
     """``[fn(lo, hi) for lo, hi in ranges]``, computed by ``threads`` Python threads (this one
     and ``threads - 1`` helpers) that take the ranges in turn, with Numba and BLAS
