@@ -26,11 +26,14 @@ import time
 
 from .. import backends
 from . import conv as textbook
-from .conv_schedule import block_samples, calls_of_groups, in_blocks, keeps_columns, winograd_group
+from .conv_schedule import block_samples, calls_of_groups, fused_group, in_blocks, keeps_columns
 
 
 class Im2col:
-    """im2col + GEMM + col2im (``ops/conv.py``), in cache-sized blocks over threads."""
+    """im2col + GEMM + col2im (``ops/conv.py``), in cache-sized blocks over threads; on the CPU,
+    where one sample's columns fit one core's L2 cache, the same steps per small group of
+    samples inside one compiled loop (``im2col_fused_forward`` / ``im2col_fused_backward``:
+    columns never leave the cache, and backward rebuilds them instead of keeping them)."""
 
     name = "im2col"
 
@@ -39,6 +42,14 @@ class Im2col:
         N, C = x.shape[:2]
         C_out, L = weight.shape[0], geo.out_h * geo.out_w
         per_sample = C * geo.kh * geo.kw * L * x.dtype.itemsize
+        group = fused_group(K, "im2col", per_sample)
+        if group:  # CPU: im2col and GEMM per small group of samples, in the L2 cache
+            x = xp.ascontiguousarray(x)
+            w = xp.ascontiguousarray(weight).reshape(geo.groups, C_out // geo.groups, -1)
+            out = xp.empty((N, C_out, geo.out_h, geo.out_w), dtype=x.dtype)
+            in_blocks(K, N, calls_of_groups(K, N, group), lambda start, stop:
+                      K.im2col_fused_forward(x, w, *geo[:8], out, start, stop, group))
+            return out, None
         chunk = block_samples(K, N, per_sample)
         keep = keeps_columns(K, N * per_sample)
         out = xp.empty((N, C_out, L), dtype=x.dtype)
@@ -53,6 +64,8 @@ class Im2col:
     @staticmethod
     def backward(K, xp, x, weight, saved, grad_out, geo, need_x, need_w):
         N, C, H, W = x.shape
+        if saved is None:  # forward ran the fused kernel: so does backward
+            return Im2col.fused_backward(K, xp, x, weight, grad_out, geo, need_x, need_w)
         chunk, cols = saved
         g = grad_out.reshape(N, weight.shape[0], geo.out_h * geo.out_w)
         grad_x = xp.empty((N, C, H, W), dtype=x.dtype) if need_x else None
@@ -70,6 +83,22 @@ class Im2col:
         parts = in_blocks(K, N, chunk, block, split=need_x or cols is None)
         grad_w = sum(gw for part in parts for gw in part) if need_w else None
         return grad_x, (grad_w.reshape(weight.shape) if need_w else None)
+
+    @staticmethod
+    def fused_backward(K, xp, x, weight, grad_out, geo, need_x, need_w):
+        N = x.shape[0]
+        per_sample = x.shape[1] * geo.kh * geo.kw * geo.out_h * geo.out_w * x.dtype.itemsize
+        group = fused_group(K, "im2col", per_sample)
+        x, grad_out = xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out)
+        weight_t = textbook.transposed_weight(xp, weight, geo.groups)
+        grad_x = xp.empty(x.shape, dtype=x.dtype) if need_x else None
+        parts = in_blocks(K, N, calls_of_groups(K, N, group), lambda start, stop:
+                          K.im2col_fused_backward(x, weight_t, grad_out, *geo[:8], grad_x,
+                                                  need_w, start, stop, group))
+        if not need_w:
+            return grad_x, None
+        grad_wt = sum(gw for part in parts for gw in part)  # (G, Cg*kh*kw, C_out/G)
+        return grad_x, xp.ascontiguousarray(grad_wt.transpose(0, 2, 1)).reshape(weight.shape)
 
 
 class Winograd:
@@ -106,7 +135,7 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False):
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
     U = K.winograd_filter_transform(weight).reshape(16, C_out, C)
     out = xp.empty((N, C_out, out_h, out_w), dtype=x.dtype)
-    group = winograd_group(K, 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize, "conv")
+    group = fused_group(K, "winograd_conv", 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
     if group:  # CPU: the three steps per small group of samples, in the L2 cache
         x, U = xp.ascontiguousarray(x), xp.ascontiguousarray(U)
         in_blocks(K, N, calls_of_groups(K, N, group),
@@ -138,8 +167,8 @@ def winograd_grad_weight(K, xp, x, grad_out, ph, pw, saved=None):
     C_out, out_h, out_w = grad_out.shape[1:]
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
     chunk, Vs = saved if saved is not None else (None, None)
-    group = winograd_group(K, 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize,
-                           "grad_filter")
+    group = fused_group(K, "winograd_grad_filter",
+                        16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
     if group:  # CPU: transforms and GEMMs per small group of samples, in the L2 cache
         x, grad_out = xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out)
         parts = in_blocks(K, N, calls_of_groups(K, N, group), lambda start, stop:

@@ -134,24 +134,34 @@ def split_batch(K, blocks, N: int, chunk: int) -> list:
     return K.run_split(blocks, list(zip(bounds[:-1], bounds[1:])), threads)
 
 
-WINOGRAD_GROUP_SHARE = {"conv": 4, "grad_filter": 2}
-"""The fused Winograd kernels (CPU) take groups of samples whose transformed input and products
-(V and M, or V and dM) fill this fraction of ``GEMM_BLOCK_BYTES`` (one core's L2): a quarter
-for a convolution, half for the weight gradient, whose GEMMs sum over the group's tiles and
-want more of them. Measured on a 2 MiB L2 (one thread, batch 128, groups of 1-8 samples): best
-or within 3% of best on 16 channels at 32x32 (1 and 2 samples), 32 at 16x16 (2 and 4) and 64 at
-8x8 (4 and 8)."""
+FUSED_KERNELS = True
+"""On the CPU, run im2col and Winograd through their fused kernels (each step per small group of
+samples, in the L2 cache) where one sample's buffers fit ``GEMM_BLOCK_BYTES``; False: the block
+pipeline everywhere (the textbook steps called from Python, block by block), to compare them.
+The numbers are the same up to rounding (the GEMMs sum the same products, over other blocks)."""
+
+FUSED_GROUP_SHARE = {"im2col": 8, "winograd_conv": 4, "winograd_grad_filter": 2}
+"""The fused CPU kernels (``kernels/cpu/conv.py``, ``kernels/cpu/winograd.py``) take groups of
+samples whose buffers fill this fraction of ``GEMM_BLOCK_BYTES`` (one core's L2): an eighth of
+it for im2col's columns, a quarter for a Winograd convolution's V and M, half for the Winograd
+weight gradient (V and dM), whose GEMMs sum over the group's tiles and want more of them.
+Measured on a 2 MiB L2 (one thread, batch 128, groups of 1-16 samples), within 4% of the best
+group: im2col on LeNet's 6 -> 16 5x5 (4 samples), 16 -> 32 3x3 stride 2 (1), LeNet's first layer
+(2); Winograd on 16 channels at 32x32 (1 and 2 samples), 32 at 16x16 (2 and 4), 64 at 8x8 (4
+and 8)."""
 
 
-def winograd_group(K, per_sample: int, kind: str) -> int:
-    """Samples per group of the fused Winograd kernels (``kind``: "conv" or "grad_filter") for
-    ``per_sample`` bytes of V and M per sample; 0 where the block pipeline runs instead: on
-    namespaces without the fused kernels (GPUs), and where one sample's V and M exceed
-    ``GEMM_BLOCK_BYTES`` (they would not stay in the L2 cache, and fusing gained nothing: 64
-    channels at 56x56, 6.4 MB a sample)."""
-    if not hasattr(K, "winograd_fused_conv") or per_sample > GEMM_BLOCK_BYTES:
+def fused_group(K, kernel: str, per_sample: int) -> int:
+    """Samples per group for the fused kernel ``kernel`` (a key of ``FUSED_GROUP_SHARE``), for
+    ``per_sample`` bytes of its buffers per sample; 0 where the block pipeline runs instead: with
+    ``FUSED_KERNELS`` off, on namespaces without fused kernels (GPUs; CPUs without SciPy), where
+    one sample's buffers
+    exceed ``GEMM_BLOCK_BYTES`` (they would not stay in the L2 cache: fusing gained nothing on
+    64 channels at 56x56, 6.4 MB of Winograd buffers a sample)."""
+    name = "im2col_fused_forward" if kernel == "im2col" else "winograd_fused_conv"
+    if not FUSED_KERNELS or not hasattr(K, name) or per_sample > GEMM_BLOCK_BYTES:
         return 0
-    return max(1, GEMM_BLOCK_BYTES // WINOGRAD_GROUP_SHARE[kind] // max(per_sample, 1))
+    return max(1, GEMM_BLOCK_BYTES // FUSED_GROUP_SHARE[kernel] // max(per_sample, 1))
 
 
 def calls_of_groups(K, N: int, group: int) -> int:

@@ -58,6 +58,70 @@ def test_im2col_col2im_match_reference(cfg, dtype, contiguous, seed):
 
 
 @SETTINGS
+@given(cfg=conv_configs(max_batch=5), dtype=DTYPES, seed=st.integers(0, 99),
+       group=st.integers(1, 3), need_w=st.booleans(), data=st.data())
+def test_fused_im2col_kernels_match_reference_columns_and_gemms(cfg, dtype, seed, group, need_w,
+                                                                data):
+    # the fused kernels (im2col, GEMM and col2im per group of samples) against the reference
+    # im2col/col2im around NumPy GEMMs, per group of channels, on a range lo..hi of the batch
+    # with groups that need not divide it; nothing outside [lo, hi) is written
+    N, C, C_out, G = cfg["N"], cfg["C"], cfg["C_out"], cfg["groups"]
+    geo = _geometry(cfg)
+    kh, kw, out_h, out_w = geo[0], geo[1], geo[8], geo[9]
+    lo = data.draw(st.integers(0, N - 1))
+    hi = data.draw(st.integers(lo + 1, N))
+    rng = np.random.default_rng(seed)
+    x = _input(cfg, dtype, seed)
+    w = rng.standard_normal((G, C_out // G, C // G * kh * kw)).astype(dtype)
+    g = rng.standard_normal((N, C_out, out_h, out_w)).astype(dtype)
+    col = ref.im2col(x[lo:hi], *geo).reshape(hi - lo, G, -1, out_h * out_w)  # (n, G, Kg, L)
+    expected = np.einsum("gok,ngkl->ngol", w.astype(np.float64), col).reshape(
+        hi - lo, C_out, out_h, out_w)
+    y = np.full((N, C_out, out_h, out_w), np.nan, dtype)
+    assert cpu.im2col_fused_forward(x, w, *geo[:8], y, lo, hi, group) is y
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(y[lo:hi], expected, **tol)
+    assert np.isnan(y[:lo]).all() and np.isnan(y[hi:]).all()
+    gl = g[lo:hi].reshape(hi - lo, G, C_out // G, -1).astype(np.float64)  # (n, G, Cog, L)
+    grad_col = np.einsum("gok,ngol->ngkl", w.astype(np.float64), gl)
+    grad_x = np.full(x.shape, np.nan, dtype)
+    grad_wt = cpu.im2col_fused_backward(x, np.ascontiguousarray(w.transpose(0, 2, 1)), g,
+                                        *geo[:8], grad_x, need_w, lo, hi, group)
+    np.testing.assert_allclose(grad_x[lo:hi], ref.col2im(grad_col.reshape(
+        hi - lo, C, kh, kw, out_h, out_w), cfg["H"], cfg["W"], *geo[2:8]), **tol)
+    assert np.isnan(grad_x[:lo]).all() and np.isnan(grad_x[hi:]).all()
+    if need_w:
+        np.testing.assert_allclose(grad_wt, np.einsum("ngkl,ngol->gko", col, gl), **tol)
+    else:
+        assert grad_wt is None
+    assert cpu.im2col_fused_backward(x, np.ascontiguousarray(w.transpose(0, 2, 1)), g,
+                                     *geo[:8], None, True, lo, hi, group).shape == (
+        G, C // G * kh * kw, C_out // G)  # the weight gradient alone
+
+
+def test_fused_im2col_kernels_refuse_what_they_cannot_compute():
+    x = np.zeros((4, 4, 6, 6), np.float32)
+    w = np.zeros((2, 3, 18), np.float32)  # 2 groups, 3 filters each, 2 channels x 3x3
+    y = np.zeros((4, 6, 4, 4), np.float32)
+    geo = (3, 3, 1, 1, 0, 0, 1, 1)
+    cpu.im2col_fused_forward(x, w, *geo, y, 0, 4, 2)
+    with pytest.raises(ValueError, match=r"need 0 <= lo <= hi <= N = 4 and group >= 1"):
+        cpu.im2col_fused_forward(x, w, *geo, y, 3, 2, 1)
+    with pytest.raises(ValueError, match=r"weight must be \(groups, C_out/groups"):
+        cpu.im2col_fused_forward(x, w[:, :, :9], *geo, y, 0, 4, 1)
+    with pytest.raises(ValueError, match="share the batch size and dtype"):
+        cpu.im2col_fused_forward(x, w.astype(np.float64), *geo, y, 0, 4, 1)
+    with pytest.raises(ValueError, match="do not fit"):  # 5x5 outputs from 6x6 with 3x3
+        cpu.im2col_fused_forward(x, w, *geo, np.zeros((4, 6, 5, 5), np.float32), 0, 4, 1)
+    w_t = np.ascontiguousarray(w.transpose(0, 2, 1))
+    with pytest.raises(ValueError, match="grad_x must be a C-contiguous float32 array"):
+        cpu.im2col_fused_backward(x, w_t, y, *geo, np.zeros((4, 4, 6, 5), np.float32), True,
+                                  0, 4, 1)
+    with pytest.raises(ValueError, match=r"weight_t must be \(groups, C/groups\*kh\*kw"):
+        cpu.im2col_fused_backward(x, w, y, *geo, None, True, 0, 4, 1)
+
+
+@SETTINGS
 @given(cfg=conv_configs(), dtype=DTYPES, seed=st.integers(0, 99))
 def test_batch_inner_layout_is_a_transpose_of_the_contract_layout(cfg, dtype, seed):
     x = _input(cfg, dtype, seed)

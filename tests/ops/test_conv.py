@@ -3,6 +3,7 @@ test_conv_algorithms.py): gradcheck in float64, forward and every gradient again
 float32 and float64 (hypothesis-drawn configurations, groups, dilation, non-square kernels,
 non-contiguous inputs), 'same'/'valid', batch chunking, and the error messages."""
 
+import contextlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -42,14 +43,27 @@ def _kwargs(cfg):
                 dilation=(cfg["dh"], cfg["dw"]), groups=cfg["groups"])
 
 
+@contextlib.contextmanager
+def _fused(on):
+    """The CPU's fused kernels on (the default for these small shapes) or off (the block
+    pipeline); a context manager, as hypothesis tests take no function-scoped fixtures."""
+    before = schedule.FUSED_KERNELS
+    schedule.FUSED_KERNELS = on
+    try:
+        yield
+    finally:
+        schedule.FUSED_KERNELS = before
+
+
 @settings(max_examples=25, deadline=None)
 @given(cfg=conv_configs(), dtype=st.sampled_from([np.float32, np.float64]),
-       seed=st.integers(0, 99))
-def test_conv2d_matches_torch(cfg, dtype, seed):
+       seed=st.integers(0, 99), fused=st.booleans())
+def test_conv2d_matches_torch(cfg, dtype, seed, fused):
     kw = _kwargs(cfg)
-    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
-                         lambda x, w, b: TF.conv2d(x, w, b, **kw),
-                         *_arrays(cfg, dtype, seed), kind="conv")
+    with _fused(fused):
+        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
+                             lambda x, w, b: TF.conv2d(x, w, b, **kw),
+                             *_arrays(cfg, dtype, seed), kind="conv")
 
 
 @settings(max_examples=10, deadline=None)
@@ -73,11 +87,13 @@ CONFIGS = [
 
 @pytest.mark.parametrize("cfg", CONFIGS)
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_gradcheck(cfg, bias):
+@pytest.mark.parametrize("fused", [True, False])
+def test_conv2d_gradcheck(cfg, bias, fused):
     arrays = _arrays(cfg, np.float64, 0, bias=bias)
     tensors = [mt.Tensor(a, requires_grad=True) for a in arrays]
     kw = _kwargs(cfg)
-    gradcheck(lambda *t: F.conv2d(*t, **kw), *tensors)
+    with _fused(fused):
+        gradcheck(lambda *t: F.conv2d(*t, **kw), *tensors)
 
 
 @pytest.mark.parametrize("kernel,dilation", [((3, 3), (1, 1)), ((4, 2), (1, 1)),
@@ -125,6 +141,7 @@ def test_conv2d_in_cache_blocks_with_saved_columns(monkeypatch):
     b = rng.standard_normal(4).astype(np.float32)
     per_sample = 3 * 3 * 2 * 6 * 6 * 4
     monkeypatch.setattr(schedule, "GEMM_BLOCK_BYTES", 2 * per_sample)
+    monkeypatch.setattr(schedule, "FUSED_KERNELS", False)  # the block pipeline
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 1)  # GEMM_BLOCK_BYTES per thread
     saved = []
     forward = conv_op.Conv2d.forward
@@ -411,3 +428,32 @@ def test_conv2d_weight_gradient_alone_runs_block_after_block(monkeypatch):
             assert len(splits) == expected_splits
             np.testing.assert_allclose(mw.grad.array, tw.grad.numpy(), rtol=1e-4, atol=1e-4)
             np.testing.assert_allclose(mb.grad.array, tb.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_runs_fused_im2col_per_group_of_samples_over_threads(monkeypatch):
+    # where one sample's columns fit GEMM_BLOCK_BYTES, the CPU runs the fused kernels: forward
+    # and backward in calls of whole groups shared out over threads, nothing kept from forward
+    # (backward rebuilds the columns), the block pipeline's kernels not called; torch's numbers
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((11, 4, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    per_sample = 4 * 3 * 2 * 4 * 3 * 4  # columns of one sample: stride 2 gives 4x3 outputs
+    monkeypatch.setattr(schedule, "GEMM_BLOCK_BYTES", 16 * per_sample)  # groups of 2
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
+    monkeypatch.setattr(cpu_kernels, "im2col_batch_inner", None)  # the block pipeline's
+    calls = []
+    for name in ("im2col_fused_forward", "im2col_fused_backward"):
+        kernel = getattr(cpu_kernels, name)
+        monkeypatch.setattr(cpu_kernels, name, lambda *a, _k=kernel, _n=name: calls.append(
+            (_n, a[-3:])) or _k(*a))
+    kw = dict(stride=2, padding=(1, 0), groups=2)
+    with conv_backend.flags(algorithm="im2col"):
+        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **kw),
+                             lambda x, w, b: TF.conv2d(x, w, b, **kw), x, w, b, kind="conv")
+    for name in ("im2col_fused_forward", "im2col_fused_backward"):
+        ranges = [args for n, args in calls if n == name]
+        assert all(group == 2 for _, _, group in ranges) and len(ranges) > 1
+        chunk = ranges[0][1]
+        assert chunk % 2 == 0 and [(lo, hi) for lo, hi, _ in ranges] == [
+            (lo, min(11, lo + chunk)) for lo in range(0, 11, chunk)]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import minitorch_cv as mt
 import minitorch_cv.functional as F
 from minitorch_cv.backends import conv as conv_backend
-from minitorch_cv.ops import conv_algorithms
+from minitorch_cv.ops import conv_algorithms, conv_schedule
 from minitorch_cv.testing import assert_matches_torch, gradcheck
 from minitorch_cv.testing.strategies import conv_configs
 
@@ -57,12 +57,18 @@ def test_winograd_matches_torch(cfg, dtype, seed):
     x, w, b = _arrays((cfg["N"], cfg["C"], cfg["H"], cfg["W"]), (cfg["C_out"], cfg["C"], 3, 3),
                       dtype, seed)
     padding = cfg["padding"]
-    with conv_backend.flags(algorithm="winograd"):
-        assert _algorithm_of(F.conv2d(mt.Tensor(x, requires_grad=True), mt.Tensor(w),
-                                      padding=padding)) == "winograd"
-        assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=padding),
-                             lambda x, w, b: TF.conv2d(x, w, b, padding=padding), x, w, b,
-                             kind="conv")
+    before = conv_schedule.FUSED_KERNELS
+    try:
+        for fused in (True, False):  # the CPU's fused kernels, and the block pipeline
+            conv_schedule.FUSED_KERNELS = fused
+            with conv_backend.flags(algorithm="winograd"):
+                assert _algorithm_of(F.conv2d(mt.Tensor(x, requires_grad=True), mt.Tensor(w),
+                                              padding=padding)) == "winograd"
+                assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, padding=padding),
+                                     lambda x, w, b: TF.conv2d(x, w, b, padding=padding), x, w,
+                                     b, kind="conv")
+    finally:
+        conv_schedule.FUSED_KERNELS = before
 
 
 @settings(max_examples=15, deadline=None)
@@ -309,15 +315,18 @@ def test_winograd_group_sizes_and_where_the_block_pipeline_runs(monkeypatch):
 
     monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 2**21)
     per_sample = 16 * (16 + 16) * 256 * 4  # 16 channels at 32x32: 512 KiB
-    assert conv_schedule.winograd_group(cpu_kernels, per_sample, "conv") == 1
-    assert conv_schedule.winograd_group(cpu_kernels, per_sample, "grad_filter") == 2
-    assert conv_schedule.winograd_group(cpu_kernels, per_sample // 4, "conv") == 4
-    assert conv_schedule.winograd_group(cpu_kernels, 2**21 + 1, "conv") == 0  # beyond the L2
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample) == 1
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_grad_filter", per_sample) == 2
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample // 4) == 4
+    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**16) == 4
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", 2**21 + 1) == 0  # beyond L2
+    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**21 + 1) == 0
 
     class GPU:  # a namespace without the fused kernels
         winograd_input_transform = None
 
-    assert conv_schedule.winograd_group(GPU, 1024, "conv") == 0
+    assert conv_schedule.fused_group(GPU, "winograd_conv", 1024) == 0
+    assert conv_schedule.fused_group(GPU, "im2col", 1024) == 0
 
 
 def test_fused_winograd_runs_scipys_blas_on_one_thread():

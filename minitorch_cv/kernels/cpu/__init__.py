@@ -10,8 +10,10 @@ same-shape additions on all cores (``elementwise.py``; elsewhere NumPy/CuPy expr
 ``max_pool2d_backward_2x2`` is the backward of 2x2 windows at stride 2 (``pool.py``), and
 ``im2col_batch_inner`` / ``col2im_batch_inner`` write and read the column buffer in the GEMM
 layout ``(C, kh, kw, N, out_h, out_w)`` (one GEMM for the whole batch); ``ops/conv.py`` uses
-them when a namespace has them, and ``num_threads()`` (Numba's thread count) to size its
-cache-sized blocks, and ``run_split`` to run parts of a batch on their own threads
+them when a namespace has them; ``im2col_fused_forward`` / ``im2col_fused_backward`` run im2col,
+the GEMMs and col2im per small group of samples, in the L2 cache (with SciPy installed); and
+``num_threads()`` (Numba's thread count) sizes the cache-sized blocks, and ``run_split`` runs
+parts of a batch on their own threads
 (``threads.py``; the thread-pool settings they rely on are made by ``minitorch_cv/_early.py``).
 
 The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
@@ -47,6 +49,7 @@ from .winograd import (
 )
 
 if find_spec("scipy") is not None:  # Numba's np.dot, which they call, needs SciPy's BLAS
+    from .conv import im2col_fused_backward, im2col_fused_forward
     from .winograd import winograd_fused_conv, winograd_fused_grad_filter
 
 __all__ = [
@@ -77,4 +80,5 @@ __all__ = [
     "winograd_input_transform",
     "winograd_output_transform",
     "winograd_output_transform_into",
-] + (["winograd_fused_conv", "winograd_fused_grad_filter"] if find_spec("scipy") else [])
+] + (["im2col_fused_backward", "im2col_fused_forward", "winograd_fused_conv",
+       "winograd_fused_grad_filter"] if find_spec("scipy") else [])

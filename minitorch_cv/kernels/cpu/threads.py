@@ -37,10 +37,40 @@ def _blas_controller():
 
 
 def blas_libraries_changed() -> None:
-    """Another BLAS library was loaded (SciPy's, by the fused Winograd kernels): the next
+    """Another BLAS library was loaded (SciPy's, by the fused convolution kernels): the next
     ``run_split`` looks the libraries up again, so that it limits that one's threads too."""
     global _blas
     _blas = None
+
+
+_scipy_blas_loaded = False
+
+
+def load_scipy_blas() -> None:
+    """Numba's ``np.dot`` calls SciPy's BLAS, a library of its own beside NumPy's: the fused
+    convolution kernels (``conv.py``, ``winograd.py``) load it before their first call, with one
+    thread. Their GEMMs are sized for one core's cache, and the ops run parts of a batch side by
+    side (a 64-channel Winograd weight gradient took 11.2 ms with that BLAS on 2 threads against
+    8.1 on one, on 2 cores). ``run_split`` then limits it too while parts run. Side effect: SciPy's
+    own linear algebra (``scipy.linalg``) runs on one thread in this process, as it would with
+    ``OPENBLAS_NUM_THREADS=1``."""
+    global _scipy_blas_loaded
+    if _scipy_blas_loaded:
+        return
+    _scipy_blas_loaded = True
+    try:
+        from threadpoolctl import ThreadpoolController  # noqa: PLC0415
+    except ImportError:
+        ThreadpoolController = None  # noqa: N806
+    known = ({lib.filepath for lib in ThreadpoolController().lib_controllers}
+             if ThreadpoolController is not None else set())
+    import scipy.linalg.cython_blas  # noqa: F401, PLC0415
+
+    if ThreadpoolController is not None:
+        for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
+            if lib.filepath not in known or "scipy.libs" in lib.filepath:
+                lib.set_num_threads(1)
+    blas_libraries_changed()
 
 
 def run_split(fn, ranges, threads: int) -> list:

@@ -67,6 +67,7 @@ from numba import get_num_threads, njit, prange
 
 from ..reference import WINOGRAD_G
 from .memory import keep_freed_memory
+from .threads import load_scipy_blas
 
 SLAB_GAP_ROWS = 1
 """Rows of tiles left empty between two slabs of V or dM. The 16 slabs are written (and read)
@@ -356,37 +357,6 @@ def _slab_rows(m):
 # fit the L2 cache (64 channels at 56x56: 6.4 MB), fusing gained nothing (58 -> 61 ms forward),
 # and ``ops/conv_algorithms.py`` keeps the block pipeline.
 
-_scipy_blas_loaded = False
-
-
-def _load_scipy_blas():
-    """Numba's ``np.dot`` calls SciPy's BLAS, a library of its own beside NumPy's. Load it before
-    the first fused call, with one thread: the fused kernels' GEMMs are sized for one core's
-    cache and the ops run parts of a batch side by side (a 64-channel weight gradient took 11.2
-    ms with that BLAS on 2 threads against 8.1 on one, on 2 cores). And tell
-    ``threads.run_split``, which limits every BLAS it knows while parts run. Side effect: SciPy's
-    own linear algebra (``scipy.linalg``) then runs on one thread in this process, as it would
-    with ``OPENBLAS_NUM_THREADS=1``."""
-    global _scipy_blas_loaded
-    if _scipy_blas_loaded:
-        return
-    _scipy_blas_loaded = True
-    try:
-        from threadpoolctl import ThreadpoolController  # noqa: PLC0415
-    except ImportError:
-        ThreadpoolController = None  # noqa: N806
-    known = ({lib.filepath for lib in ThreadpoolController().lib_controllers}
-             if ThreadpoolController is not None else set())
-    import scipy.linalg.cython_blas  # noqa: F401, PLC0415
-
-    from .threads import blas_libraries_changed  # noqa: PLC0415
-
-    if ThreadpoolController is not None:
-        for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
-            if lib.filepath not in known or "scipy.libs" in lib.filepath:
-                lib.set_num_threads(1)
-    blas_libraries_changed()
-
 
 @njit(cache=True, nogil=True)
 def _fused_conv(x, U, ph, pw, tiles_h, tiles_w, y, lo, hi, group, gap):
@@ -459,7 +429,7 @@ def winograd_fused_conv(x, U, ph, pw, y, lo, hi, group):
         raise ValueError(f"winograd_fused_conv: U must be (16, C_out, C={x.shape[1]}) and y a "
                          f"C-contiguous (N, C_out, out_h, out_w) array, both {x.dtype}; got U "
                          f"{U.dtype} {U.shape}, y {y.dtype} {y.shape}")
-    _load_scipy_blas()
+    load_scipy_blas()
     keep_freed_memory()
     out_h, out_w = y.shape[2:]
     return _fused_conv(np.ascontiguousarray(x), np.ascontiguousarray(U), int(ph), int(pw),
@@ -474,7 +444,7 @@ def winograd_fused_grad_filter(x, grad_y, ph, pw, lo, hi, group):
     (``winograd_grad_filter_transform`` of it is the weight gradient). CPU-only extra,
     single-threaded."""
     _fused_checks("winograd_fused_grad_filter", x, grad_y, "grad_y", lo, hi, group)
-    _load_scipy_blas()
+    load_scipy_blas()
     keep_freed_memory()
     out_h, out_w = grad_y.shape[2:]
     return _fused_grad_filter(np.ascontiguousarray(x), np.ascontiguousarray(grad_y), int(ph),
