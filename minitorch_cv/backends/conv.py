@@ -21,40 +21,33 @@ is repeatable (``default_rule``):
 1. ``"winograd"`` if it applies (3x3, stride 1, dilation 1, groups 1), both the input and
    the output have at least ``WINOGRAD_MIN_CHANNELS`` (16) channels, the output is at least
    ``WINOGRAD_MIN_WIDTH`` (8) pixels wide, ``min(C, C_out) * out_w`` is at least
-   ``WINOGRAD_MIN_WORK`` (256), and the call has at least ``WINOGRAD_MIN_BATCH_WORK`` (16384)
-   tile-channels, ``N * tiles_h * tiles_w * min(C, C_out)`` (64 channels at 8x8: batch 16).
+   ``WINOGRAD_MIN_WORK`` (512), and the call has at least ``WINOGRAD_MIN_BATCH_WORK`` (65536)
+   tile-channels, ``N * tiles_h * tiles_w * min(C, C_out)`` (64 channels at 8x8: batch 64).
    Why: the transforms cost per row of tiles what the GEMMs save in proportion to the
    channels; with few channels, or short rows (the transform loops run along a row of tiles),
-   they cost more than the 2.25x fewer multiplications save; a row narrower than 8 pixels
-   wastes a large part of its last tile; and a small call is cut into few blocks, which the
-   threads share out unevenly. Idle, 2 threads, 2026-12-07, with this session's transforms
-   and blocks (``kernels/cpu/winograd.py``, ``ops/conv_schedule.py``; interleaved medians of 15
-   forward + backward runs, Winograd / im2col): 16 channels 8x8 1.19 (batch 32) and 1.11
-   (128); 32 channels 8x8 0.87 (32) and 0.90 (128); 64 channels 8x8 1.51 (8), 0.95 (16), 0.72
-   (32), 0.86 (64), 0.75 (128); 128 channels 8x8 0.75 (32); 64 channels 4x4 1.12 (128); 16
-   channels 12x12 0.86 (128, missed by the rule: 16 * 12 < 256); 64 channels 12x12 0.89 (32);
-   16 channels 16x16 0.92 (32); 32 channels 16x16 0.98 (8), 0.71 (64), 0.74 (128); 16 channels
-   32x32 0.67 (64). Earlier rough single-thread timings with the older transforms: 0.72 at
-   16 channels 56x56, 0.74 at 128 channels 28x28, 0.90 at 256 channels 14x14, 1.8 at 3 input
-   channels;
-2. ``"direct"`` for a stride-1, undilated, ungrouped layer with ``DIRECT_MAX_IN_CHANNELS`` (1)
-   input channel and at most ``DIRECT_MAX_OUT_CHANNELS`` (8) filters, on the CPU: a network's
-   first layer on grey images, like LeNet-5's 1 -> 6, 5x5. im2col's columns are then
-   ``kh*kw`` copies of the image for a GEMM of a handful of rows; the direct kernels read the
-   image in place (``kernels/cpu/direct.py``). Idle, 2 threads, batch 128 (interleaved medians
-   of 15 runs, 2026-12-07), direct / im2col, forward + weight gradient (a first layer needs no
-   input gradient) and with the input gradient too: 1 -> 6 5x5 at 28x28 0.59 and 0.73, at
-   32x32 0.61 and 0.70, at batch 64 0.70 and 0.77; 1 -> 16 5x5 0.99 and 1.18, 1 -> 16 3x3 1.01
-   and 1.12, 1 -> 32 3x3 0.92 and 1.13; 3 -> 16 3x3 1.06 and 1.17, 3 -> 64 3x3 2.05 and 2.15;
-   6 -> 16 5x5 (LeNet's second layer) 1.30 and 1.32;
-3. ``"im2col"`` otherwise.
+   they cost more than the 2.25x fewer multiplications save; and a small call is cut into few
+   groups, which the threads share out unevenly. Idle, 2 threads, 2026-12-08, with the fused
+   CPU kernels of both algorithms (``ops/conv_schedule.py``; interleaved medians of 24
+   forward + backward runs, Winograd / im2col; C channels in and out, N the batch): winning,
+   16 at 32x32 0.86 (N 128) and 0.92 (16); 32 at 16x16 0.84 (128); 64 at 8x8 0.84 (128);
+   128 at 8x8 0.93 (32); 256 at 14x14 0.86 (32); 64 at 56x56 0.74 (32 and 8). Losing, and
+   left to im2col by the rule: 16 at 16x16 1.10 (128) and 1.21 (32); 16 at 8x8 1.22 (128);
+   32 at 8x8 1.05 (128); 32 at 16x16 1.10 (8); 64 at 8x8 1.05 (32) and 1.12 (16); 64 at 4x4
+   1.20 (128); 8 at 32x32 1.47; 3 -> 16 and 3 -> 64 at 32x32 2.2 and 2.0;
+2. ``"im2col"`` otherwise.
 
-Before the direct kernels computed whole planes per tap (rows of 10-28 pixels, too short for
-the compiler's vector loops), ``"direct"`` measured slower than im2col on every lecture shape
-(rough single-thread timings, 1.5-13x) and ``"auto"`` never picked it. The thresholds above
-come from one machine (an Intel AVX-512 host, 2 cores); ``benchmarks/bench_kernels.py``
-prints the time of every algorithm per shape to revise them on another, and
-``benchmark = True`` times them on the student's own.
+``"direct"`` is never the rule's choice: on the CPU, im2col's fused kernels ran the layers
+direct loops are made for 2-3x faster (one input channel, few filters: LeNet-5's 1 -> 6 5x5
+2.39 ms against 4.80, 1 -> 16 3x3 3.02 against 6.36, 1 -> 8 3x3 at 32x32 1.72 against 4.08;
+3 -> 16 3x3 4.98 against 13.58; same runs as above). Until those kernels (2026-12-07, the
+block pipeline), the rule picked direct for one input channel and at most 8 filters (LeNet-5's
+first layer: 0.59-0.73x im2col's time). It stays a forced algorithm and a candidate of
+``benchmark = True``. Without SciPy, which the fused kernels need, im2col and Winograd run
+the block pipeline and the thresholds above are off in the other direction (Winograd won from
+``min(C, C_out) * out_w >= 256`` and 16384 tile-channels then). The thresholds come from one
+machine (an Intel AVX-512 host, 2 cores); ``benchmarks/bench_kernels.py`` prints the time of
+every algorithm per shape to revise them on another, and ``benchmark = True`` times them on
+the student's own.
 
 A forced algorithm (``algorithm = "winograd"``) runs where it applies; a layer it cannot
 compute (a stride-2 layer under ``"winograd"``, any layer on the GPU under ``"direct"``) uses
@@ -82,10 +75,8 @@ CHOICES = ("auto", *ALGORITHMS)
 
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_WIDTH = 8
-WINOGRAD_MIN_WORK = 256
-WINOGRAD_MIN_BATCH_WORK = 16384
-DIRECT_MAX_IN_CHANNELS = 1
-DIRECT_MAX_OUT_CHANNELS = 8
+WINOGRAD_MIN_WORK = 512
+WINOGRAD_MIN_BATCH_WORK = 65536
 
 
 class ConvShape(NamedTuple):
@@ -127,10 +118,6 @@ def default_rule(shape: ConvShape, available: tuple[str, ...] = ALGORITHMS) -> s
             and channels * out_w >= WINOGRAD_MIN_WORK
             and shape.N * tiles * channels >= WINOGRAD_MIN_BATCH_WORK):
         return "winograd"
-    if ("direct" in available and shape.C <= DIRECT_MAX_IN_CHANNELS
-            and shape.C_out <= DIRECT_MAX_OUT_CHANNELS and shape.groups == 1
-            and (shape.sh, shape.sw, shape.dh, shape.dw) == (1, 1, 1, 1)):
-        return "direct"
     return "im2col"
 
 

@@ -130,22 +130,24 @@ def _shape(C, C_out, k=3, stride=1, groups=1, device="cpu", H=32, N=4):
 
 
 @pytest.mark.parametrize("shape, expected", [
-    (_shape(16, 16), "winograd"), (_shape(64, 64), "winograd"), (_shape(16, 32), "winograd"),
+    (_shape(16, 16, N=16), "winograd"),  # 16 * 256 tiles * 16 channels = 65536
+    (_shape(16, 16, N=8), "im2col"),  # half of that: too small a call
+    (_shape(64, 64), "winograd"), (_shape(16, 32, N=16), "winograd"),
     (_shape(32, 32, H=16, N=64), "winograd"),  # ResNet-20's second stage
-    (_shape(32, 32, H=16, N=4), "im2col"),  # 4 * 64 tiles * 32 < 16384: too small a call
-    (_shape(64, 64, H=8, N=16), "winograd"),  # ResNet-20's third: 16 * 16 * 64 = 16384
-    (_shape(64, 64, H=8, N=8), "im2col"),  # half of that
-    (_shape(32, 32, H=8, N=32), "winograd"), (_shape(16, 16, H=8, N=128), "im2col"),  # 16 * 8
-    (_shape(256, 256, H=14), "winograd"),
-    (_shape(16, 16, H=15, N=128), "im2col"),  # 16 * 15 < 256: too little work per row of tiles
-    (_shape(256, 256, H=7), "im2col"),  # narrower than 8 pixels
-    (_shape(3, 16), "im2col"),  # too few input channels for the transforms to pay
-    (_shape(16, 32, stride=2), "im2col"), (_shape(16, 32, k=1), "im2col"),
-    (_shape(32, 32, groups=2), "im2col"),
-    (_shape(1, 6, k=5), "direct"),  # LeNet-5's first layer: one input channel, few filters
-    (_shape(1, 8), "direct"), (_shape(1, 16, k=5), "im2col"),  # more than 8 filters
-    (_shape(2, 6, k=5), "im2col"), (_shape(1, 6, k=5, stride=2), "im2col"),
-    (_shape(1, 6, k=5, device="cuda"), "im2col"),  # no direct kernels on the GPU
+    (_shape(32, 32, H=16, N=8), "im2col"),  # 8 * 64 tiles * 32 < 65536
+    (_shape(64, 64, H=8, N=128), "winograd"),  # ResNet-20's third: 128 * 16 * 64 = 131072
+    (_shape(64, 64, H=8, N=32), "im2col"),  # a quarter of that
+    (_shape(128, 128, H=8, N=32), "winograd"),
+    (_shape(32, 32, H=8, N=128), "im2col"),  # 32 * 8 < 512: too little work per row of tiles
+    (_shape(16, 16, H=16, N=128), "im2col"),  # 16 * 16 < 512
+    (_shape(256, 256, H=14, N=32), "winograd"), (_shape(256, 256, H=14), "im2col"),  # N=4
+    (_shape(256, 256, H=7, N=32), "im2col"),  # narrower than 8 pixels
+    (_shape(3, 16, N=128), "im2col"),  # too few input channels for the transforms to pay
+    (_shape(16, 32, stride=2, N=128), "im2col"), (_shape(16, 32, k=1, N=128), "im2col"),
+    (_shape(32, 32, groups=2, N=128), "im2col"),
+    (_shape(1, 6, k=5, N=128), "im2col"),  # LeNet-5's first layer: never direct by the rule
+    (_shape(1, 8, N=128), "im2col"),
+    (_shape(16, 16, N=16, device="cuda"), "winograd"),  # the same rule on the GPU
 ])
 def test_default_rule(shape, expected):
     available = conv_backend.ALGORITHMS if shape.device == "cpu" else ("im2col", "winograd")
@@ -154,9 +156,9 @@ def test_default_rule(shape, expected):
 
 
 def test_auto_runs_the_rules_choice():
-    x, w = mt.randn(4, 16, 32, 32), mt.randn(16, 16, 3, 3)  # 4 * 256 tiles * 16 = 16384
+    x, w = mt.randn(16, 16, 32, 32), mt.randn(16, 16, 3, 3)  # 16 * 256 tiles * 16 = 65536
     assert _algorithm_of(F.conv2d(x.requires_grad_(True), w, padding=1)) == "winograd"
-    assert _algorithm_of(F.conv2d(x[:1], w, padding=1)) == "im2col"  # a quarter of that
+    assert _algorithm_of(F.conv2d(x[:4], w, padding=1)) == "im2col"  # a quarter of that
     assert _algorithm_of(F.conv2d(x, w, padding=1, stride=2)) == "im2col"
 
 
@@ -181,7 +183,7 @@ def test_benchmark_times_each_candidate_once_per_shape_and_keeps_the_winner():
         timed.append(name)
         return times[name]
 
-    shape = _shape(16, 16)
+    shape = _shape(16, 16, N=16)
     with conv_backend.flags(benchmark=True):
         assert conv_backend.choose(shape, timer=timer) == "direct"
         assert sorted(timed) == ["direct", "im2col", "winograd"]
@@ -229,7 +231,7 @@ def test_settings_are_checked_when_set():
 def test_summary_names_the_algorithm_of_each_conv_layer():
     net = mt.nn.Sequential(mt.nn.Conv2d(3, 16, 3, padding=1), mt.nn.ReLU(),
                            mt.nn.Conv2d(16, 16, 3, padding=1), mt.nn.Conv2d(16, 32, 3, stride=2))
-    rows = {r.name: r for r in mt.summary(net, (4, 3, 32, 32)).layers}
+    rows = {r.name: r for r in mt.summary(net, (16, 3, 32, 32)).layers}
     assert [rows[n].algorithm for n in ("0", "1", "2", "3")] == ["im2col", "", "winograd",
                                                                   "im2col"]
     with conv_backend.flags(algorithm="direct"):
