@@ -134,9 +134,7 @@ class Conv2d(Function):
         out_w = conv_output_size(W, kw, sw, pw, dw)
         geo = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, groups)
         algorithm = conv_algorithms.choose(K, xp, ctx.device, x, weight, geo)
-        out, saved = algorithm.forward(K, xp, x, weight, geo)
-        if bias is not None:
-            out += bias.reshape(1, C_out, 1, 1)
+        out, saved = algorithm.forward(K, xp, x, weight, geo, bias)  # bias added by it
         ctx.geometry, ctx.algorithm, ctx.has_bias = geo, algorithm, bias is not None
         ctx.save_for_backward(x, weight, saved)
         return out

@@ -1,6 +1,7 @@
 """The convolution algorithms, run on arrays: im2col (tuned), Winograd F(2x2, 3x3), direct.
 
-Each is a class with ``forward(K, xp, x, weight, geo) -> (out, saved)`` and
+Each is a class with ``forward(K, xp, x, weight, geo, bias=None) -> (out, saved)`` (the
+bias, if any, added) and
 ``backward(K, xp, x, weight, saved, grad_out, geo, need_x, need_w) -> (grad_x, grad_w)``;
 ``choose`` asks ``minitorch_cv.backends.conv`` which one a call uses. They compute the same
 convolution (up to rounding: each sums in another order, and Winograd's transforms add a little
@@ -38,17 +39,17 @@ class Im2col:
     name = "im2col"
 
     @staticmethod
-    def forward(K, xp, x, weight, geo):
+    def forward(K, xp, x, weight, geo, bias=None):
         N, C = x.shape[:2]
         C_out, L = weight.shape[0], geo.out_h * geo.out_w
         per_sample = C * geo.kh * geo.kw * L * x.dtype.itemsize
-        group = fused_group(K, "im2col", per_sample)
+        group = fused_group(K, "im2col", per_sample, N)
         if group:  # CPU: im2col and GEMM per small group of samples, in the L2 cache
             x = xp.ascontiguousarray(x)
             w = xp.ascontiguousarray(weight).reshape(geo.groups, C_out // geo.groups, -1)
             out = xp.empty((N, C_out, geo.out_h, geo.out_w), dtype=x.dtype)
             in_blocks(K, N, calls_of_groups(K, N, group), lambda start, stop:
-                      K.im2col_fused_forward(x, w, *geo[:8], out, start, stop, group))
+                      K.im2col_fused_forward(x, w, *geo[:8], out, start, stop, group, bias))
             return out, None
         chunk = block_samples(K, N, per_sample)
         keep = keeps_columns(K, N * per_sample)
@@ -59,7 +60,8 @@ class Im2col:
             return col if keep else None
 
         cols = [col for part in in_blocks(K, N, chunk, block) for col in part]
-        return out.reshape(N, C_out, geo.out_h, geo.out_w), (chunk, cols if keep else None)
+        out = out.reshape(N, C_out, geo.out_h, geo.out_w)
+        return add_bias(out, bias), (chunk, cols if keep else None)
 
     @staticmethod
     def backward(K, xp, x, weight, saved, grad_out, geo, need_x, need_w):
@@ -88,7 +90,7 @@ class Im2col:
     def fused_backward(K, xp, x, weight, grad_out, geo, need_x, need_w):
         N = x.shape[0]
         per_sample = x.shape[1] * geo.kh * geo.kw * geo.out_h * geo.out_w * x.dtype.itemsize
-        group = fused_group(K, "im2col", per_sample)
+        group = fused_group(K, "im2col", per_sample, N)
         x, grad_out = xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out)
         weight_t = textbook.transposed_weight(xp, weight, geo.groups)
         grad_x = xp.empty(x.shape, dtype=x.dtype) if need_x else None
@@ -107,11 +109,11 @@ class Winograd:
     name = "winograd"
 
     @staticmethod
-    def forward(K, xp, x, weight, geo):
+    def forward(K, xp, x, weight, geo, bias=None):
         N, C = x.shape[:2]
         tiles = -(-geo.out_h // 2) * -(-geo.out_w // 2)
         keep = keeps_columns(K, N * 16 * C * tiles * x.dtype.itemsize)  # V, as im2col's columns
-        return winograd_conv(K, xp, x, weight, geo.ph, geo.pw, geo.out_h, geo.out_w, keep)
+        return winograd_conv(K, xp, x, weight, geo.ph, geo.pw, geo.out_h, geo.out_w, keep, bias)
 
     @staticmethod
     def backward(K, xp, x, weight, saved, grad_out, geo, need_x, need_w):
@@ -125,9 +127,9 @@ class Winograd:
         return grad_x, grad_w
 
 
-def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False):
-    """x (N, C, H, W) * weight (C_out, C, 3, 3), stride 1, padding (ph, pw) (may be negative)
-    -> (N, C_out, out_h, out_w), in blocks of samples over threads like im2col; and
+def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False, bias=None):
+    """x (N, C, H, W) * weight (C_out, C, 3, 3) (+ bias), stride 1, padding (ph, pw) (may be
+    negative) -> (N, C_out, out_h, out_w), in blocks of samples over threads like im2col; and
     ``(chunk, transformed input blocks)`` for the weight gradient (the blocks only if ``keep``),
     or None where the fused CPU kernel ran (``conv_schedule.winograd_group``)."""
     N, C = x.shape[:2]
@@ -135,11 +137,13 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False):
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
     U = K.winograd_filter_transform(weight).reshape(16, C_out, C)
     out = xp.empty((N, C_out, out_h, out_w), dtype=x.dtype)
-    group = fused_group(K, "winograd_conv", 16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
+    group = fused_group(K, "winograd_conv",
+                        16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize, N)
     if group:  # CPU: the three steps per small group of samples, in the L2 cache
         x, U = xp.ascontiguousarray(x), xp.ascontiguousarray(U)
         in_blocks(K, N, calls_of_groups(K, N, group),
-                  lambda start, stop: K.winograd_fused_conv(x, U, ph, pw, out, start, stop, group))
+                  lambda start, stop: K.winograd_fused_conv(x, U, ph, pw, out, start, stop, group,
+                                                            bias))
         return out, None
     chunk = block_samples(K, N, 16 * C * tiles_h * tiles_w * x.dtype.itemsize)
 
@@ -154,7 +158,7 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False):
         return V if keep else None
 
     Vs = [V for part in in_blocks(K, N, chunk, block) for V in part]
-    return out, (chunk, Vs if keep else None)
+    return add_bias(out, bias), (chunk, Vs if keep else None)
 
 
 def winograd_grad_weight(K, xp, x, grad_out, ph, pw, saved=None):
@@ -168,7 +172,7 @@ def winograd_grad_weight(K, xp, x, grad_out, ph, pw, saved=None):
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
     chunk, Vs = saved if saved is not None else (None, None)
     group = fused_group(K, "winograd_grad_filter",
-                        16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize)
+                        16 * (C + C_out) * tiles_h * tiles_w * x.dtype.itemsize, N)
     if group:  # CPU: transforms and GEMMs per small group of samples, in the L2 cache
         x, grad_out = xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out)
         parts = in_blocks(K, N, calls_of_groups(K, N, group), lambda start, stop:
@@ -197,10 +201,10 @@ class Direct:
     name = "direct"
 
     @staticmethod
-    def forward(K, xp, x, weight, geo):
+    def forward(K, xp, x, weight, geo, bias=None):
         kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, groups = geo
-        return K.conv2d_direct_forward(x, weight, sh, sw, ph, pw, dh, dw, groups, out_h,
-                                       out_w), None
+        return add_bias(K.conv2d_direct_forward(x, weight, sh, sw, ph, pw, dh, dw, groups, out_h,
+                                                out_w), bias), None
 
     @staticmethod
     def backward(K, xp, x, weight, saved, grad_out, geo, need_x, need_w):
@@ -210,6 +214,13 @@ class Direct:
         grad_x = K.conv2d_direct_grad_input(grad_out, weight, H, W, *strides) if need_x else None
         grad_w = K.conv2d_direct_grad_weight(x, grad_out, kh, kw, *strides) if need_w else None
         return grad_x, grad_w
+
+
+def add_bias(out, bias):
+    """``out += bias`` per output channel (the block pipeline's and the GPU's way); ``out``."""
+    if bias is not None:
+        out += bias.reshape(1, -1, 1, 1)
+    return out
 
 
 ALGORITHMS = {a.name: a for a in (Im2col, Winograd, Direct)}

@@ -140,28 +140,32 @@ samples, in the L2 cache) where one sample's buffers fit ``GEMM_BLOCK_BYTES``; F
 pipeline everywhere (the textbook steps called from Python, block by block), to compare them.
 The numbers are the same up to rounding (the GEMMs sum the same products, over other blocks)."""
 
-FUSED_GROUP_SHARE = {"im2col": 8, "winograd_conv": 4, "winograd_grad_filter": 2}
+FUSED_GROUP_SHARE = {"im2col": 8, "winograd_conv": 2, "winograd_grad_filter": 2}
 """The fused CPU kernels (``kernels/cpu/conv.py``, ``kernels/cpu/winograd.py``) take groups of
 samples whose buffers fill this fraction of ``GEMM_BLOCK_BYTES`` (one core's L2): an eighth of
-it for im2col's columns, a quarter for a Winograd convolution's V and M, half for the Winograd
-weight gradient (V and dM), whose GEMMs sum over the group's tiles and want more of them.
-Measured on a 2 MiB L2 (one thread, batch 128, groups of 1-16 samples), within 4% of the best
-group: im2col on LeNet's 6 -> 16 5x5 (4 samples), 16 -> 32 3x3 stride 2 (1), LeNet's first layer
-(2); Winograd on 16 channels at 32x32 (1 and 2 samples), 32 at 16x16 (2 and 4), 64 at 8x8 (4
-and 8)."""
+it for im2col's columns, half for Winograd's V and M (or V and dM), whose transforms run along
+the whole group (longer loops) and whose weight-gradient GEMMs sum over the group's tiles.
+Measured on a 2 MiB L2 (one thread, batch 128, groups of 1-32 samples), within 4% of the best
+group: im2col on LeNet's 6 -> 16 5x5 (4 samples), 16 -> 32 3x3 stride 2 (1), LeNet's first
+layer (2); Winograd convolution / weight gradient on 16 channels at 32x32 (2 / 2), 32 at 16x16
+(4 / 4), 64 at 8x8 (8 / 8)."""
 
 
-def fused_group(K, kernel: str, per_sample: int) -> int:
+def fused_group(K, kernel: str, per_sample: int, N: int) -> int:
     """Samples per group for the fused kernel ``kernel`` (a key of ``FUSED_GROUP_SHARE``), for
-    ``per_sample`` bytes of its buffers per sample; 0 where the block pipeline runs instead: with
-    ``FUSED_KERNELS`` off, on namespaces without fused kernels (GPUs; CPUs without SciPy), where
-    one sample's buffers
-    exceed ``GEMM_BLOCK_BYTES`` (they would not stay in the L2 cache: fusing gained nothing on
-    64 channels at 56x56, 6.4 MB of Winograd buffers a sample)."""
+    ``per_sample`` bytes of its buffers per sample and a batch of ``N``; 0 where the block
+    pipeline runs instead: with ``FUSED_KERNELS`` off, on namespaces without fused kernels
+    (GPUs; CPUs without SciPy), where one sample's buffers exceed ``GEMM_BLOCK_BYTES`` (they
+    would not stay in the L2 cache: fusing gained nothing on 64 channels at 56x56, 6.4 MB of
+    Winograd buffers a sample). At most ``N / threads`` samples, so that every thread gets a
+    group."""
     name = "im2col_fused_forward" if kernel == "im2col" else "winograd_fused_conv"
     if not FUSED_KERNELS or not hasattr(K, name) or per_sample > GEMM_BLOCK_BYTES:
         return 0
-    return max(1, GEMM_BLOCK_BYTES // FUSED_GROUP_SHARE[kernel] // max(per_sample, 1))
+    threads = getattr(K, "num_threads", None)
+    threads = threads() if threads is not None else 1
+    group = GEMM_BLOCK_BYTES // FUSED_GROUP_SHARE[kernel] // max(per_sample, 1)
+    return max(1, min(group, -(-N // threads)))
 
 
 def calls_of_groups(K, N: int, group: int) -> int:

@@ -152,9 +152,11 @@ def test_winograd_fused_kernels_match_the_reference_transforms(case, dtype, seed
     V = ref.winograd_input_transform(x[lo:hi], ph, pw, *tiles).reshape(16, C, -1)
     M = np.matmul(U, V).reshape(4, 4, C_out, hi - lo, *tiles)
     y = np.full((N, C_out, out_h, out_w), np.nan, dtype)
-    assert cpu.winograd_fused_conv(x, U, ph, pw, y, lo, hi, group) is y
-    np.testing.assert_allclose(y[lo:hi], ref.winograd_output_transform(M, out_h, out_w),
-                               **_tol(dtype))
+    bias = rng.standard_normal(C_out).astype(dtype) if extra % 2 else None  # with or without
+    assert cpu.winograd_fused_conv(x, U, ph, pw, y, lo, hi, group, bias) is y
+    expected = ref.winograd_output_transform(M, out_h, out_w)
+    np.testing.assert_allclose(y[lo:hi], expected if bias is None else
+                               expected + bias.reshape(1, -1, 1, 1), **_tol(dtype))
     assert np.isnan(y[:lo]).all() and np.isnan(y[hi:]).all()
     g = rng.standard_normal((N, C_out, out_h, out_w)).astype(dtype)
     dM = ref.winograd_grad_output_transform(g[lo:hi], *tiles).reshape(16, C_out, -1)
@@ -168,7 +170,7 @@ def test_winograd_fused_kernels_match_the_reference_transforms(case, dtype, seed
 @pytest.mark.parametrize("shape", [(5, 16, 32, 32, 16), (9, 64, 8, 8, 32), (3, 7, 13, 10, 5)])
 def test_winograd_fused_kernels_at_layer_sizes(shape):
     # layer-sized planes, several groups per call and a last group cut short: the fused kernels
-    # give the block pipeline's numbers (the same sums in the same order: bit for bit forward)
+    # give the block pipeline's numbers (the same sums; the GEMMs' blocking may round apart)
     N, C, H, W, C_out = shape
     rng = np.random.default_rng(sum(shape))
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
@@ -179,7 +181,7 @@ def test_winograd_fused_kernels_at_layer_sizes(shape):
     M = np.matmul(U, V.reshape(16, C, -1)).reshape(4, 4, C_out, N, *tiles)
     y = np.empty((N, C_out, H, W), np.float32)
     cpu.winograd_fused_conv(x, U, 1, 1, y, 0, N, 2)
-    np.testing.assert_array_equal(y, cpu.winograd_output_transform(M, H, W))
+    np.testing.assert_allclose(y, cpu.winograd_output_transform(M, H, W), rtol=1e-5, atol=1e-4)
     g = rng.standard_normal((N, C_out, H, W)).astype(np.float32)
     dM = cpu.winograd_grad_output_transform(g, *tiles).reshape(16, C_out, -1)
     expected = np.matmul(dM, V.reshape(16, C, -1).transpose(0, 2, 1))
@@ -204,6 +206,8 @@ def test_winograd_fused_kernels_refuse_what_they_cannot_compute():
         cpu.winograd_fused_conv(x, U.astype(np.float64), 1, 1, y.astype(np.float64), 0, 4, 1)
     with pytest.raises(ValueError, match="one batch size and dtype"):
         cpu.winograd_fused_grad_filter(x, y[:3], 1, 1, 0, 3, 1)
+    with pytest.raises(ValueError, match=r"bias must be a float32 array of shape \(5,\)"):
+        cpu.winograd_fused_conv(x, U, 1, 1, y, 0, 4, 1, np.zeros((5, 1), np.float32))
 
 
 def test_winograd_multiplies_16_times_per_tile_and_channel_pair():

@@ -78,7 +78,10 @@ def test_fused_im2col_kernels_match_reference_columns_and_gemms(cfg, dtype, seed
     expected = np.einsum("gok,ngkl->ngol", w.astype(np.float64), col).reshape(
         hi - lo, C_out, out_h, out_w)
     y = np.full((N, C_out, out_h, out_w), np.nan, dtype)
-    assert cpu.im2col_fused_forward(x, w, *geo[:8], y, lo, hi, group) is y
+    bias = rng.standard_normal(C_out).astype(dtype) if need_w else None  # with or without
+    assert cpu.im2col_fused_forward(x, w, *geo[:8], y, lo, hi, group, bias) is y
+    if bias is not None:
+        expected = expected + bias.reshape(1, -1, 1, 1)
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-11)
     np.testing.assert_allclose(y[lo:hi], expected, **tol)
     assert np.isnan(y[:lo]).all() and np.isnan(y[hi:]).all()
@@ -111,6 +114,8 @@ def test_fused_im2col_kernels_refuse_what_they_cannot_compute():
         cpu.im2col_fused_forward(x, w[:, :, :9], *geo, y, 0, 4, 1)
     with pytest.raises(ValueError, match="share the batch size and dtype"):
         cpu.im2col_fused_forward(x, w.astype(np.float64), *geo, y, 0, 4, 1)
+    with pytest.raises(ValueError, match=r"bias must be a float32 array of shape \(6,\)"):
+        cpu.im2col_fused_forward(x, w, *geo, y, 0, 4, 1, np.zeros(5, np.float32))
     with pytest.raises(ValueError, match="do not fit"):  # 5x5 outputs from 6x6 with 3x3
         cpu.im2col_fused_forward(x, w, *geo, np.zeros((4, 6, 5, 5), np.float32), 0, 4, 1)
     w_t = np.ascontiguousarray(w.transpose(0, 2, 1))

@@ -286,13 +286,13 @@ def test_winograd_runs_fused_per_group_of_samples_over_threads(monkeypatch):
     from minitorch_cv.ops import conv_schedule
 
     per_sample = 16 * (3 + 4) * 3 * 4 * 4  # V and M of one sample: 6x7 output, 3x4 tiles
-    monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 8 * per_sample)  # conv: 2 a group
+    monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 8 * per_sample)  # groups of 4
     monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
     calls = []
     for name in ("winograd_fused_conv", "winograd_fused_grad_filter"):
         kernel = getattr(cpu_kernels, name)
         monkeypatch.setattr(cpu_kernels, name, lambda *a, _k=kernel, _n=name: calls.append(
-            (_n, a[-3:])) or _k(*a))
+            (_n, a[-4:-1] if _n.endswith('conv') else a[-3:])) or _k(*a))
     monkeypatch.setattr(cpu_kernels, "winograd_input_transform", None)  # the block pipeline's
     x, w, b = _arrays((19, 3, 6, 7), (4, 3, 3, 3), np.float32, 5)
     with conv_backend.flags(algorithm="winograd"):
@@ -301,9 +301,9 @@ def test_winograd_runs_fused_per_group_of_samples_over_threads(monkeypatch):
                              kind="conv")
     convs = [args for name, args in calls if name == "winograd_fused_conv"]
     grads = [args for name, args in calls if name == "winograd_fused_grad_filter"]
-    # 19 samples, groups of 2 (conv) and 4 (weight gradient), 2 threads x 4 parts: every
-    # call but the last covers whole groups, and the calls cover the batch once, in order
-    for found, group in ((convs[:len(convs) // 2], 2), (convs[len(convs) // 2:], 2),
+    # 19 samples, groups of 4, 2 threads x 4 parts: every call but the last covers whole
+    # groups, and the calls cover the batch once, in order
+    for found, group in ((convs[:len(convs) // 2], 4), (convs[len(convs) // 2:], 4),
                          (grads, 4)):
         assert all(g == group for _, _, g in found)
         assert [(lo, hi) for lo, hi, _ in found] == [
@@ -317,18 +317,23 @@ def test_winograd_group_sizes_and_where_the_block_pipeline_runs(monkeypatch):
 
     monkeypatch.setattr(conv_schedule, "GEMM_BLOCK_BYTES", 2**21)
     per_sample = 16 * (16 + 16) * 256 * 4  # 16 channels at 32x32: 512 KiB
-    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample) == 1
-    assert conv_schedule.fused_group(cpu_kernels, "winograd_grad_filter", per_sample) == 2
-    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample // 4) == 4
-    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**16) == 4
-    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", 2**21 + 1) == 0  # beyond L2
-    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**21 + 1) == 0
+    monkeypatch.setattr(cpu_kernels, "num_threads", lambda: 2)
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample, 128) == 2
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_grad_filter", per_sample, 128) == 2
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample // 4, 128) == 8
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample // 4, 9) == 5
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", per_sample // 4, 1) == 1
+    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**16, 128) == 4
+    assert conv_schedule.fused_group(cpu_kernels, "winograd_conv", 2**21 + 1, 128) == 0
+    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**21 + 1, 128) == 0  # beyond L2
+    monkeypatch.setattr(conv_schedule, "FUSED_KERNELS", False)
+    assert conv_schedule.fused_group(cpu_kernels, "im2col", 2**16, 128) == 0
 
     class GPU:  # a namespace without the fused kernels
         winograd_input_transform = None
 
-    assert conv_schedule.fused_group(GPU, "winograd_conv", 1024) == 0
-    assert conv_schedule.fused_group(GPU, "im2col", 1024) == 0
+    assert conv_schedule.fused_group(GPU, "winograd_conv", 1024, 128) == 0
+    assert conv_schedule.fused_group(GPU, "im2col", 1024, 128) == 0
 
 
 def test_fused_winograd_runs_scipys_blas_on_one_thread():
