@@ -162,6 +162,7 @@ def fused_group(K, kernel: str, per_sample: int, N: int) -> int:
     name = "im2col_fused_forward" if kernel == "im2col" else "winograd_fused_conv"
     if not FUSED_KERNELS or not hasattr(K, name) or per_sample > GEMM_BLOCK_BYTES:
         return 0
+    K.load_scipy_blas()  # here, on the calling thread, before parts of the batch run on others
     threads = getattr(K, "num_threads", None)
     threads = threads() if threads is not None else 1
     group = GEMM_BLOCK_BYTES // FUSED_GROUP_SHARE[kernel] // max(per_sample, 1)

@@ -50,6 +50,7 @@ from .winograd import (
 
 if find_spec("scipy") is not None:  # Numba's np.dot, which they call, needs SciPy's BLAS
     from .conv import im2col_fused_backward, im2col_fused_forward
+    from .threads import load_scipy_blas
     from .winograd import winograd_fused_conv, winograd_fused_grad_filter
 
 __all__ = [
@@ -80,5 +81,5 @@ __all__ = [
     "winograd_input_transform",
     "winograd_output_transform",
     "winograd_output_transform_into",
-] + (["im2col_fused_backward", "im2col_fused_forward", "winograd_fused_conv",
+] + (["im2col_fused_backward", "im2col_fused_forward", "load_scipy_blas", "winograd_fused_conv",
        "winograd_fused_grad_filter"] if find_spec("scipy") else [])

@@ -16,6 +16,7 @@ the package imports NumPy, and ``doctor()`` warns when NumPy or torch was import
 from __future__ import annotations
 
 import contextlib
+import threading
 
 # ----------------------------------------------------------------------------- data parallel
 _pool = None
@@ -44,6 +45,7 @@ def blas_libraries_changed() -> None:
 
 
 _scipy_blas_loaded = False
+_scipy_blas_lock = threading.Lock()
 
 
 def load_scipy_blas() -> None:
@@ -53,24 +55,30 @@ def load_scipy_blas() -> None:
     side (a 64-channel Winograd weight gradient took 11.2 ms with that BLAS on 2 threads against
     8.1 on one, on 2 cores). ``run_split`` then limits it too while parts run. Side effect: SciPy's
     own linear algebra (``scipy.linalg``) runs on one thread in this process, as it would with
-    ``OPENBLAS_NUM_THREADS=1``."""
+    ``OPENBLAS_NUM_THREADS=1``. ``ops/conv_schedule.fused_group`` calls it on the thread that
+    starts a convolution, before parts of the batch go to helper threads: the first calls from
+    the helpers set one thread and read back two (SciPy's OpenBLAS 0.3.30), and the first
+    convolutions then ran that BLAS on two threads."""
     global _scipy_blas_loaded
     if _scipy_blas_loaded:
         return
-    _scipy_blas_loaded = True
-    try:
-        from threadpoolctl import ThreadpoolController  # noqa: PLC0415
-    except ImportError:
-        ThreadpoolController = None  # noqa: N806
-    known = ({lib.filepath for lib in ThreadpoolController().lib_controllers}
-             if ThreadpoolController is not None else set())
-    import scipy.linalg.cython_blas  # noqa: F401, PLC0415
+    with _scipy_blas_lock:  # the first calls come from several threads at once (run_split)
+        if _scipy_blas_loaded:
+            return
+        try:
+            from threadpoolctl import ThreadpoolController  # noqa: PLC0415
+        except ImportError:
+            ThreadpoolController = None  # noqa: N806
+        known = ({lib.filepath for lib in ThreadpoolController().lib_controllers}
+                 if ThreadpoolController is not None else set())
+        import scipy.linalg.cython_blas  # noqa: F401, PLC0415
 
-    if ThreadpoolController is not None:
-        for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
-            if lib.filepath not in known or "scipy.libs" in lib.filepath:
-                lib.set_num_threads(1)
-    blas_libraries_changed()
+        if ThreadpoolController is not None:
+            for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
+                if lib.filepath not in known or "scipy.libs" in lib.filepath:
+                    lib.set_num_threads(1)
+        blas_libraries_changed()
+        _scipy_blas_loaded = True
 
 
 def run_split(fn, ranges, threads: int) -> list:

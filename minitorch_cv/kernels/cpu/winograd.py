@@ -352,11 +352,13 @@ def _slab_rows(m):
 # for a small group of samples at a time, all inside one compiled loop, so V and M stay in the
 # L2 cache: the GEMMs (Numba's ``np.dot``, which calls SciPy's BLAS) ran at 100-130 GFLOP/s on
 # such groups against 43-49 in the block pipeline, and the transforms read warm data. Measured
-# (2026-12-08, one thread, Intel AVX-512 with 2 MiB L2, batch 128, forward / weight gradient):
-# 16 channels at 32x32 14.6 -> 9.4 ms / 14.6 -> 13.1 ms, 32 channels at 16x16 9.8 -> 7.1 /
-# 10.4 -> 8.9, 64 channels at 8x8 7.2 -> 5.8 / 8.9 -> 7.4. Where one sample's V and M do not
-# fit the L2 cache (64 channels at 56x56: 6.4 MB), fusing gained nothing (58 -> 61 ms forward),
-# and ``ops/conv_algorithms.py`` keeps the block pipeline.
+# (2026-12-08, one thread, Intel AVX-512 with 2 MiB L2, batch 128, forward / weight gradient,
+# the kernels alone; the block pipeline's forward -> fused, with the layout below): 16 channels
+# at 32x32 14.6 -> 9.5 ms / 10.5 ms, 32 channels at 16x16 9.8 -> 6.5 / 7.7, 64 channels at 8x8
+# 7.2 -> 5.1 / 6.3. On 2 threads, forward + backward through F.conv2d, block pipeline ->
+# fused: 31.4 -> 23.5 ms, 17.2 -> 14.4 ms (16 channels at 32x32, 64 at 8x8). Where one sample's
+# V and M do not fit the L2 cache (64 channels at 56x56: 6.4 MB), fusing gained nothing (58 ->
+# 61 ms forward), and ``ops/conv_algorithms.py`` keeps the block pipeline.
 
 
 # Within a group, the samples lie side by side: for channel c and tile row ty, the tiles of
