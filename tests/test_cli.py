@@ -1,5 +1,6 @@
 """The command line's own commands (train and summary are tested in tests/train)."""
 
+import re
 import subprocess
 import sys
 
@@ -26,7 +27,9 @@ def test_compare_models_prints_both_columns(capsys):
 def test_parity_on_cpu_and_simulated_gpu(capsys):
     assert main(["parity", "lenet5", "--devices", "cpu", "cuda-sim"]) == 0
     out = capsys.readouterr().out
-    assert "cuda-sim" in out and "features.0.weight" in out
+    # the parameter with the largest gradient difference is named (which one depends on the
+    # order of summation of each device's kernels)
+    assert "cuda-sim" in out and re.search(r"e-0\d \(features\.\d\.(weight|bias)\)", out)
 
 
 def test_python_dash_m_doctor_runs():
