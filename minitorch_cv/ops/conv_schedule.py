@@ -169,12 +169,21 @@ def fused_group(K, kernel: str, per_sample: int, N: int) -> int:
     return max(1, min(group, -(-N // threads)))
 
 
+FUSED_PARTS_PER_THREAD = 1
+"""Calls of a fused kernel per thread: the batch is cut into this many calls of whole groups
+per thread. Fewer calls ran faster on the idle 2-core machine (2026-12-08, forward + backward,
+1 / 2 / 4 calls per thread): 64 channels at 8x8 15.2 / 16.2 / 15.9 ms, 16 channels at 32x32
+24.3 / 24.8 / 25.6 ms, LeNet's 6 -> 16 5x5 4.6 / 4.8 / 4.9 ms, 16 -> 32 stride 2 16.6 / 16.6 /
+16.8 ms. The price: a helper thread that wakes late cannot hand part of its share to the
+others (``PARTS_PER_THREAD`` keeps 4 for the block pipeline, measured under load)."""
+
+
 def calls_of_groups(K, N: int, group: int) -> int:
-    """Samples per call of a fused kernel: whole groups, about ``PARTS_PER_THREAD`` calls per
+    """Samples per call of a fused kernel: whole groups, ``FUSED_PARTS_PER_THREAD`` calls per
     thread (each call allocates its buffers once and runs its groups one after the other)."""
     threads = getattr(K, "num_threads", None)
     threads = threads() if threads is not None else 1
-    groups = -(-N // (group * threads * PARTS_PER_THREAD))
+    groups = -(-N // (group * threads * FUSED_PARTS_PER_THREAD))
     return group * max(1, groups)
 
 
