@@ -93,27 +93,41 @@ def winograd_filter_transform(weight):
     return np.ascontiguousarray(U.transpose(0, 3, 1, 2))
 
 
+# The transforms, shared by the block pipeline (one sample at a time, ``g = 1``) and the fused
+# kernels (a group of ``g`` samples). Within a group, the samples lie side by side: for channel
+# c and tile row ty, the tiles of
+# samples n0 .. n0 + g form one row of ``g * (tiles_w + 1) - 1`` tiles, sample m's tile tx at
+# column ``m * (tiles_w + 1) + tx`` and one junk tile (straddling two samples) between
+# samples. The transforms' loops then run along the whole group instead of one sample's row of
+# tiles (4 tiles at 8x8, too short for the compiler's vector code): the input transform of 64
+# channels at 8x8 took 8.2 instead of 16.5 us a sample in groups of 8. The GEMMs compute the
+# junk tiles too (1 in 5 at 8x8, none for a group of one); the output transforms skip them,
+# and the output-gradient transform writes 0 there, so they add nothing to the weight gradient.
+
+
 @njit(cache=True, nogil=True)
-def _input_planes(x, n0, g, p0, p1, ph, pw, tiles_h, tiles_w, V, E, O, row, t):
-    """Planes ``p0 .. p1`` of the (c, n) planes of samples ``n0 .. n0 + g`` (plane ``c*g + n -
-    n0``, in V's order) into V's rows ``plane*tiles_h + ty``. Buffers: ``E``, ``O`` (rows, half)
-    and ``row`` (2*half) zeroed by the caller (the padding stays 0), ``t`` (8, half)."""
+def _group_input(x, n0, g, c0, c1, ph, pw, tiles_h, tiles_w, V, c_rows, i0, E, O, row, t):
+    """Channels ``c0 .. c1`` of samples ``n0 .. n0 + g`` side by side into V (16, rows,
+    g*half - 1): channel c's tile row ty at row ``c*c_rows + i0 + ty``. Buffers of at least
+    ``g*half`` columns (``_input_buffers``): ``E``, ``O`` (2*tiles_h + 2 rows) and ``row``
+    (2*g*half) zeroed by the caller (the padding stays 0), ``t`` (8 rows)."""
     H, W = x.shape[2], x.shape[3]
-    rows, half = E.shape
-    for plane in range(p0, p1):
-        c = plane // g  # in V's order (c, n): each slab is written front to back
-        n = n0 + plane % g
-        for r in range(rows):
+    half = tiles_w + 1
+    tiles = g * half - 1
+    for c in range(c0, c1):  # in V's order (c, then n): each slab is written front to back
+        for r in range(2 * tiles_h + 2):
             h = r - ph
             if 0 <= h < H:
-                for w in range(max(0, -pw), min(W, 2 * half - pw)):
-                    row[w + pw] = x[n, c, h, w]
-                for k in range(half):
+                for m in range(g):  # sample m's padded row at columns 2*half*m ..
+                    base = 2 * half * m + pw
+                    for w in range(max(0, -pw), min(W, 2 * half - pw)):
+                        row[base + w] = x[n0 + m, c, h, w]
+                for k in range(g * half):
                     E[r, k] = row[2 * k]
                     O[r, k] = row[2 * k + 1]
         for ty in range(tiles_h):
             r = 2 * ty
-            for k in range(half):  # t = B^T d: rows 0-2, 1+2, 2-1, 1-3
+            for k in range(g * half):  # t = B^T d: rows 0-2, 1+2, 2-1, 1-3
                 e0, e1, e2, e3 = E[r, k], E[r + 1, k], E[r + 2, k], E[r + 3, k]
                 t[0, k] = e0 - e2
                 t[1, k] = e1 + e2
@@ -124,27 +138,100 @@ def _input_planes(x, n0, g, p0, p1, ph, pw, tiles_h, tiles_w, V, E, O, row, t):
                 t[5, k] = o1 + o2
                 t[6, k] = o2 - o1
                 t[7, k] = o1 - o3
-            i = plane * tiles_h + ty
-            # V = t B: columns 0-2, 1+2, 2-1, 1-3 of each tile; tile tx's four columns
-            # are t[a, tx], t[4 + a, tx], t[a, tx + 1], t[4 + a, tx + 1] (E, O, E, O)
-            for a in range(4):
-                for tx in range(tiles_w):
-                    V[4 * a, i, tx] = t[a, tx] - t[a, tx + 1]
-                for tx in range(tiles_w):
-                    V[4 * a + 1, i, tx] = t[4 + a, tx] + t[a, tx + 1]
-                for tx in range(tiles_w):
-                    V[4 * a + 2, i, tx] = t[a, tx + 1] - t[4 + a, tx]
-                for tx in range(tiles_w):
-                    V[4 * a + 3, i, tx] = t[4 + a, tx] - t[4 + a, tx + 1]
+            i = c * c_rows + i0 + ty
+            for a in range(4):  # V = t B; on long rows four slabs per loop ran faster
+                for tx in range(tiles):  # (1.35x at 16 tiles; slower at 4-8, hence not above)
+                    e0, e1, o0, o1 = t[a, tx], t[a, tx + 1], t[4 + a, tx], t[4 + a, tx + 1]
+                    V[4 * a, i, tx] = e0 - e1
+                    V[4 * a + 1, i, tx] = o0 + e1
+                    V[4 * a + 2, i, tx] = e1 - o0
+                    V[4 * a + 3, i, tx] = o0 - o1
 
 
 @njit(cache=True, nogil=True)
-def _input_buffers(like, tiles_h, tiles_w):
-    """``_input_planes``'s buffers, of ``like``'s dtype: E, O (the padded plane's even and odd
-    columns, 0 at the edge), row (one padded input row) and t (B^T d for one row of tiles)."""
-    rows, half = 2 * tiles_h + 2, tiles_w + 1
-    return (np.zeros((rows, half), dtype=like.dtype), np.zeros((rows, half), dtype=like.dtype),
-            np.zeros(2 * half, dtype=like.dtype), np.empty((8, half), dtype=like.dtype))
+def _group_output(m, n0, g, co0, co1, c_rows, i0, tiles_h, tiles_w, y, s):
+    """Channels ``co0 .. co1`` of y[n0 .. n0 + g] from M (16, rows, g*half - 1) of samples side
+    by side (channel co's tile row ty at row ``co*c_rows + i0 + ty``), the junk tiles skipped;
+    ``s`` (8, g*half) a buffer."""
+    out_h, out_w = y.shape[2], y.shape[3]
+    half = tiles_w + 1
+    tiles = g * half - 1
+    pairs = out_w // 2  # tiles whose two columns both lie inside the output
+    for co in range(co0, co1):  # in M's order: each slab read front to back
+        for ty in range(tiles_h):
+            i = co * c_rows + i0 + ty
+            for b in range(4):
+                for tx in range(tiles):  # s = A^T m: rows 0+1+2 and 1-2-3
+                    m0, m1, m2, m3 = m[b, i, tx], m[4 + b, i, tx], m[8 + b, i, tx], \
+                        m[12 + b, i, tx]
+                    s[b, tx] = m0 + m1 + m2
+                    s[4 + b, tx] = m1 - m2 - m3
+            for k in range(g):
+                dst = y[n0 + k, co]
+                for r in range(min(2, out_h - 2 * ty)):  # Y = s A, cropped at the edge
+                    h, q, c0 = 2 * ty + r, 4 * r, k * half
+                    for tx in range(pairs):
+                        s0, s1 = s[q, c0 + tx], s[q + 1, c0 + tx]
+                        s2, s3 = s[q + 2, c0 + tx], s[q + 3, c0 + tx]
+                        dst[h, 2 * tx] = s0 + s1 + s2
+                        dst[h, 2 * tx + 1] = s1 - s2 - s3
+                    if out_w % 2:
+                        dst[h, out_w - 1] = (s[q, c0 + pairs] + s[q + 1, c0 + pairs]
+                                             + s[q + 2, c0 + pairs])
+
+
+@njit(cache=True, nogil=True)
+def _group_grad_output(grad_y, n0, g, co0, co1, c_rows, i0, tiles_h, tiles_w, dM, E, O, p):
+    """Channels ``co0 .. co1`` of samples ``n0 .. n0 + g`` side by side into dM (16, rows,
+    g*half - 1), rows as in ``_group_output``, 0 on the junk tiles. Buffers: ``E``, ``O``
+    (2, g*half) zeroed by the caller, ``p`` (8, g*half)."""
+    out_h, out_w = grad_y.shape[2], grad_y.shape[3]
+    half = tiles_w + 1
+    tiles = g * half - 1
+    pairs = out_w // 2
+    for co in range(co0, co1):
+        for ty in range(tiles_h):
+            for r in range(2):  # two rows of dY: even columns to E, odd to O (0 elsewhere)
+                h = 2 * ty + r
+                if h < out_h:
+                    for k in range(g):
+                        c0 = k * half
+                        for tx in range(pairs):
+                            E[r, c0 + tx] = grad_y[n0 + k, co, h, 2 * tx]
+                            O[r, c0 + tx] = grad_y[n0 + k, co, h, 2 * tx + 1]
+                        if out_w % 2:
+                            E[r, c0 + pairs] = grad_y[n0 + k, co, h, out_w - 1]
+                else:
+                    E[r, :] = 0
+                    O[r, :] = 0
+            for tx in range(tiles):  # A dY, rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
+                e0, e1, o0, o1 = E[0, tx], E[1, tx], O[0, tx], O[1, tx]
+                p[0, tx] = e0
+                p[1, tx] = e0 + e1
+                p[2, tx] = e0 - e1
+                p[3, tx] = -e1
+                p[4, tx] = o0
+                p[5, tx] = o0 + o1
+                p[6, tx] = o0 - o1
+                p[7, tx] = -o1
+            i = co * c_rows + i0 + ty
+            for a in range(4):  # (A dY) A^T, four slabs per loop as in _group_input
+                for tx in range(tiles):
+                    e, o = p[a, tx], p[4 + a, tx]
+                    dM[4 * a, i, tx] = e
+                    dM[4 * a + 1, i, tx] = e + o
+                    dM[4 * a + 2, i, tx] = e - o
+                    dM[4 * a + 3, i, tx] = -o
+
+
+@njit(cache=True, nogil=True)
+def _input_buffers(like, tiles_h, tiles_w, g):
+    """``_group_input``'s buffers for groups of up to ``g`` samples, of ``like``'s dtype: E, O
+    (the padded rows' even and odd columns, 0 at the edges), row (one padded input row per
+    sample) and t (B^T d for one row of tiles)."""
+    rows, cols = 2 * tiles_h + 2, g * (tiles_w + 1)
+    return (np.zeros((rows, cols), dtype=like.dtype), np.zeros((rows, cols), dtype=like.dtype),
+            np.zeros(2 * cols, dtype=like.dtype), np.empty((8, cols), dtype=like.dtype))
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -152,9 +239,11 @@ def _input_transform(x, ph, pw, tiles_h, tiles_w, gap, parts):
     N, C = x.shape[0], x.shape[1]
     V = np.empty((16, C * N * tiles_h + gap, tiles_w), dtype=x.dtype)  # slab a*4 + b: V[a, b]
     for part in prange(parts):  # each thread: its share of the (c, n) planes, its own buffers
-        E, O, row, t = _input_buffers(x, tiles_h, tiles_w)
-        _input_planes(x, 0, N, part * C * N // parts, (part + 1) * C * N // parts, ph, pw,
-                      tiles_h, tiles_w, V, E, O, row, t)
+        E, O, row, t = _input_buffers(x, tiles_h, tiles_w, 1)
+        for plane in range(part * C * N // parts, (part + 1) * C * N // parts):
+            c, n = plane // N, plane % N  # in V's order (c, n): each slab written front to back
+            _group_input(x, n, 1, c, c + 1, ph, pw, tiles_h, tiles_w, V, N * tiles_h,
+                         n * tiles_h, E, O, row, t)
     return V
 
 
@@ -176,85 +265,15 @@ def winograd_input_transform(x, ph, pw, tiles_h, tiles_w):
     return slabs[:, :C * N * tiles_h].reshape(4, 4, C, N, tiles_h, tiles_w)
 
 
-@njit(cache=True, nogil=True)
-def _output_planes(m, C_out, n0, g, p0, p1, tiles_h, y, s):
-    """Planes ``p0 .. p1`` of the (co, n) planes of samples ``n0 .. n0 + g`` (M's rows
-    ``plane*tiles_h + ty``) into ``y[n, co]``; ``s`` (8, tiles_w) a buffer."""
-    tiles_w = m.shape[2]
-    out_h, out_w = y.shape[2], y.shape[3]
-    pairs = out_w // 2  # tiles whose two columns both lie inside the output
-    for plane in range(p0, p1):  # in M's order (co, n): each slab read front to back
-        co = plane // g
-        n = n0 + plane % g
-        for ty in range(tiles_h):
-            i = plane * tiles_h + ty
-            for b in range(4):
-                for tx in range(tiles_w):  # s = A^T m: rows 0+1+2 and 1-2-3
-                    m0, m1, m2, m3 = m[b, i, tx], m[4 + b, i, tx], m[8 + b, i, tx], \
-                        m[12 + b, i, tx]
-                    s[b, tx] = m0 + m1 + m2
-                    s[4 + b, tx] = m1 - m2 - m3
-            for r in range(min(2, out_h - 2 * ty)):  # Y = s A, cropped at the output's edge
-                h, q = 2 * ty + r, 4 * r
-                for tx in range(pairs):
-                    s0, s1, s2, s3 = s[q, tx], s[q + 1, tx], s[q + 2, tx], s[q + 3, tx]
-                    y[n, co, h, 2 * tx] = s0 + s1 + s2
-                    y[n, co, h, 2 * tx + 1] = s1 - s2 - s3
-                if out_w % 2:
-                    y[n, co, h, out_w - 1] = s[q, pairs] + s[q + 1, pairs] + s[q + 2, pairs]
-
-
 @njit(parallel=True, cache=True, nogil=True)
 def _output_transform(m, C_out, N, tiles_h, y, parts):
+    tiles_w = m.shape[2]
     for part in prange(parts):
-        s = np.empty((8, m.shape[2]), dtype=y.dtype)  # A^T m for one row of tiles
-        _output_planes(m, C_out, 0, N, part * C_out * N // parts,
-                       (part + 1) * C_out * N // parts, tiles_h, y, s)
+        s = np.empty((8, tiles_w + 1), dtype=y.dtype)  # A^T m for one row of tiles
+        for plane in range(part * C_out * N // parts, (part + 1) * C_out * N // parts):
+            co, n = plane // N, plane % N  # in M's order (co, n): each slab read front to back
+            _group_output(m, n, 1, co, co + 1, N * tiles_h, n * tiles_h, tiles_h, tiles_w, y, s)
     return y
-
-
-@njit(cache=True, nogil=True)
-def _grad_output_planes(grad_y, n0, g, p0, p1, tiles_h, tiles_w, dM, E, O, p):
-    """Planes ``p0 .. p1`` of the (co, n) planes of samples ``n0 .. n0 + g`` into dM's rows
-    ``plane*tiles_h + ty``. Buffers: ``E``, ``O`` (2, tiles_w) zeroed by the caller, ``p``
-    (8, tiles_w)."""
-    out_h, out_w = grad_y.shape[2], grad_y.shape[3]
-    pairs = out_w // 2
-    for plane in range(p0, p1):
-        co = plane // g  # in M's order (co, n): each slab written front to back
-        n = n0 + plane % g
-        for ty in range(tiles_h):
-            for r in range(2):  # two rows of dY: even columns to E, odd to O (0 past the edge)
-                h = 2 * ty + r
-                if h < out_h:
-                    for tx in range(pairs):
-                        E[r, tx] = grad_y[n, co, h, 2 * tx]
-                        O[r, tx] = grad_y[n, co, h, 2 * tx + 1]
-                    if out_w % 2:
-                        E[r, pairs] = grad_y[n, co, h, out_w - 1]
-                else:
-                    E[r, :] = 0
-                    O[r, :] = 0
-            for tx in range(tiles_w):  # rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
-                e0, e1, o0, o1 = E[0, tx], E[1, tx], O[0, tx], O[1, tx]
-                p[0, tx] = e0
-                p[1, tx] = e0 + e1
-                p[2, tx] = e0 - e1
-                p[3, tx] = -e1
-                p[4, tx] = o0
-                p[5, tx] = o0 + o1
-                p[6, tx] = o0 - o1
-                p[7, tx] = -o1
-            i = plane * tiles_h + ty
-            for a in range(4):  # (A dY) A^T: the same combinations of the two columns
-                for tx in range(tiles_w):
-                    dM[4 * a, i, tx] = p[a, tx]
-                for tx in range(tiles_w):
-                    dM[4 * a + 1, i, tx] = p[a, tx] + p[4 + a, tx]
-                for tx in range(tiles_w):
-                    dM[4 * a + 2, i, tx] = p[a, tx] - p[4 + a, tx]
-                for tx in range(tiles_w):
-                    dM[4 * a + 3, i, tx] = -p[4 + a, tx]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -262,11 +281,13 @@ def _grad_output_transform(grad_y, tiles_h, tiles_w, gap, parts):
     N, C_out = grad_y.shape[0], grad_y.shape[1]
     dM = np.empty((16, C_out * N * tiles_h + gap, tiles_w), dtype=grad_y.dtype)  # dM[a, b]
     for part in prange(parts):
-        E = np.zeros((2, tiles_w), dtype=grad_y.dtype)
-        O = np.zeros((2, tiles_w), dtype=grad_y.dtype)
-        p = np.empty((8, tiles_w), dtype=grad_y.dtype)  # A dY: E part, O part
-        _grad_output_planes(grad_y, 0, N, part * C_out * N // parts,
-                            (part + 1) * C_out * N // parts, tiles_h, tiles_w, dM, E, O, p)
+        E = np.zeros((2, tiles_w + 1), dtype=grad_y.dtype)
+        O = np.zeros((2, tiles_w + 1), dtype=grad_y.dtype)
+        p = np.empty((8, tiles_w + 1), dtype=grad_y.dtype)  # A dY: E part, O part
+        for plane in range(part * C_out * N // parts, (part + 1) * C_out * N // parts):
+            co, n = plane // N, plane % N
+            _group_grad_output(grad_y, n, 1, co, co + 1, N * tiles_h, n * tiles_h, tiles_h,
+                               tiles_w, dM, E, O, p)
     return dM
 
 
@@ -361,132 +382,6 @@ def _slab_rows(m):
 # 61 ms forward), and ``ops/conv_algorithms.py`` keeps the block pipeline.
 
 
-# Within a group, the samples lie side by side: for channel c and tile row ty, the tiles of
-# samples n0 .. n0 + g form one row of ``g * (tiles_w + 1) - 1`` tiles, sample m's tile tx at
-# column ``m * (tiles_w + 1) + tx`` and one junk tile (straddling two samples) between
-# samples. The transforms' loops then run along the whole group instead of one sample's row of
-# tiles (4 tiles at 8x8, too short for the compiler's vector code): the input transform of 64
-# channels at 8x8 took 8.2 instead of 16.5 us a sample in groups of 8. The GEMMs compute the
-# junk tiles too (1 in 5 at 8x8, none for a group of one); the output transforms skip them,
-# and the output-gradient transform writes 0 there, so they add nothing to the weight gradient.
-
-
-@njit(cache=True, nogil=True)
-def _group_input(x, n0, g, ph, pw, tiles_h, tiles_w, V, E, O, row, t):
-    """V (16, C*tiles_h + gap, g*half - 1) of samples ``n0 .. n0 + g`` side by side (row
-    ``c*tiles_h + ty``). Buffers of at least ``g*half`` columns: ``E``, ``O`` (2*tiles_h + 2
-    rows) and ``row`` (2*g*half) zeroed by the caller (the padding stays 0), ``t`` (8 rows)."""
-    C, H, W = x.shape[1], x.shape[2], x.shape[3]
-    half = tiles_w + 1
-    tiles = g * half - 1
-    for c in range(C):
-        for r in range(2 * tiles_h + 2):
-            h = r - ph
-            if 0 <= h < H:
-                for m in range(g):  # sample m's padded row at columns 2*half*m ..
-                    base = 2 * half * m + pw
-                    for w in range(max(0, -pw), min(W, 2 * half - pw)):
-                        row[base + w] = x[n0 + m, c, h, w]
-                for k in range(g * half):
-                    E[r, k] = row[2 * k]
-                    O[r, k] = row[2 * k + 1]
-        for ty in range(tiles_h):
-            r = 2 * ty
-            for k in range(g * half):  # t = B^T d, as in _input_planes
-                e0, e1, e2, e3 = E[r, k], E[r + 1, k], E[r + 2, k], E[r + 3, k]
-                t[0, k] = e0 - e2
-                t[1, k] = e1 + e2
-                t[2, k] = e2 - e1
-                t[3, k] = e1 - e3
-                o0, o1, o2, o3 = O[r, k], O[r + 1, k], O[r + 2, k], O[r + 3, k]
-                t[4, k] = o0 - o2
-                t[5, k] = o1 + o2
-                t[6, k] = o2 - o1
-                t[7, k] = o1 - o3
-            i = c * tiles_h + ty
-            for a in range(4):  # V = t B; on these long rows four slabs per loop ran faster
-                for tx in range(tiles):  # (1.35x at 16 tiles; slower at 4-8, hence not above)
-                    e0, e1, o0, o1 = t[a, tx], t[a, tx + 1], t[4 + a, tx], t[4 + a, tx + 1]
-                    V[4 * a, i, tx] = e0 - e1
-                    V[4 * a + 1, i, tx] = o0 + e1
-                    V[4 * a + 2, i, tx] = e1 - o0
-                    V[4 * a + 3, i, tx] = o0 - o1
-
-
-@njit(cache=True, nogil=True)
-def _group_output(m, n0, g, tiles_h, tiles_w, y, s):
-    """y[n0 .. n0 + g] from M (16, C_out*tiles_h + gap, g*half - 1) of samples side by side,
-    the junk tiles skipped; ``s`` (8, g*half) a buffer."""
-    C_out, out_h, out_w = y.shape[1], y.shape[2], y.shape[3]
-    half = tiles_w + 1
-    tiles = g * half - 1
-    pairs = out_w // 2
-    for co in range(C_out):
-        for ty in range(tiles_h):
-            i = co * tiles_h + ty
-            for b in range(4):
-                for tx in range(tiles):  # s = A^T m: rows 0+1+2 and 1-2-3
-                    m0, m1, m2, m3 = m[b, i, tx], m[4 + b, i, tx], m[8 + b, i, tx], \
-                        m[12 + b, i, tx]
-                    s[b, tx] = m0 + m1 + m2
-                    s[4 + b, tx] = m1 - m2 - m3
-            for k in range(g):
-                dst = y[n0 + k, co]
-                for r in range(min(2, out_h - 2 * ty)):  # Y = s A, cropped at the edge
-                    h, q, c0 = 2 * ty + r, 4 * r, k * half
-                    for tx in range(pairs):
-                        s0, s1 = s[q, c0 + tx], s[q + 1, c0 + tx]
-                        s2, s3 = s[q + 2, c0 + tx], s[q + 3, c0 + tx]
-                        dst[h, 2 * tx] = s0 + s1 + s2
-                        dst[h, 2 * tx + 1] = s1 - s2 - s3
-                    if out_w % 2:
-                        dst[h, out_w - 1] = (s[q, c0 + pairs] + s[q + 1, c0 + pairs]
-                                             + s[q + 2, c0 + pairs])
-
-
-@njit(cache=True, nogil=True)
-def _group_grad_output(grad_y, n0, g, tiles_h, tiles_w, dM, E, O, p):
-    """dM (16, C_out*tiles_h + gap, g*half - 1) of samples side by side, 0 on the junk tiles.
-    Buffers: ``E``, ``O`` (2, g*half) zeroed by the caller, ``p`` (8, g*half)."""
-    C_out, out_h, out_w = grad_y.shape[1], grad_y.shape[2], grad_y.shape[3]
-    half = tiles_w + 1
-    tiles = g * half - 1
-    pairs = out_w // 2
-    for co in range(C_out):
-        for ty in range(tiles_h):
-            for r in range(2):  # two rows of dY: even columns to E, odd to O (0 elsewhere)
-                h = 2 * ty + r
-                if h < out_h:
-                    for k in range(g):
-                        c0 = k * half
-                        for tx in range(pairs):
-                            E[r, c0 + tx] = grad_y[n0 + k, co, h, 2 * tx]
-                            O[r, c0 + tx] = grad_y[n0 + k, co, h, 2 * tx + 1]
-                        if out_w % 2:
-                            E[r, c0 + pairs] = grad_y[n0 + k, co, h, out_w - 1]
-                else:
-                    E[r, :] = 0
-                    O[r, :] = 0
-            for tx in range(tiles):  # A dY, as in _grad_output_planes
-                e0, e1, o0, o1 = E[0, tx], E[1, tx], O[0, tx], O[1, tx]
-                p[0, tx] = e0
-                p[1, tx] = e0 + e1
-                p[2, tx] = e0 - e1
-                p[3, tx] = -e1
-                p[4, tx] = o0
-                p[5, tx] = o0 + o1
-                p[6, tx] = o0 - o1
-                p[7, tx] = -o1
-            i = co * tiles_h + ty
-            for a in range(4):  # (A dY) A^T, four slabs per loop as in _group_input
-                for tx in range(tiles):
-                    e, o = p[a, tx], p[4 + a, tx]
-                    dM[4 * a, i, tx] = e
-                    dM[4 * a + 1, i, tx] = e + o
-                    dM[4 * a + 2, i, tx] = e - o
-                    dM[4 * a + 3, i, tx] = -o
-
-
 @njit(cache=True, nogil=True)
 def _slabs(buf, rows, gap, cols):
     """The first 16 slabs of ``rows + gap`` rows of ``cols`` in the flat buffer ``buf``."""
@@ -494,26 +389,30 @@ def _slabs(buf, rows, gap, cols):
 
 
 @njit(cache=True, nogil=True)
+def _group_slabs(V_buf, W_buf, C, C_out, tiles_h, tiles_w, g, gap):
+    """V (16, C*tiles_h + gap, tiles) and M or dM (16, C_out*tiles_h + gap, tiles) of a group of
+    ``g`` samples, in flat buffers made for the largest group; and ``tiles``."""
+    tiles = g * (tiles_w + 1) - 1
+    return (_slabs(V_buf, C * tiles_h, gap, tiles), _slabs(W_buf, C_out * tiles_h, gap, tiles),
+            tiles)
+
+
+@njit(cache=True, nogil=True)
 def _fused_conv(x, U, ph, pw, tiles_h, tiles_w, y, lo, hi, group, gap, bias, has_bias):
     C, C_out = x.shape[1], U.shape[1]
-    half = tiles_w + 1
-    V_buf = np.empty(16 * (C * tiles_h + gap) * group * half, dtype=x.dtype)
-    M_buf = np.empty(16 * (C_out * tiles_h + gap) * group * half, dtype=x.dtype)
-    E = np.zeros((2 * tiles_h + 2, group * half), dtype=x.dtype)
-    O = np.zeros((2 * tiles_h + 2, group * half), dtype=x.dtype)
-    row = np.zeros(2 * group * half, dtype=x.dtype)
-    t = np.empty((8, group * half), dtype=x.dtype)
-    s = np.empty((8, group * half), dtype=x.dtype)
+    size = 16 * group * (tiles_w + 1)
+    V_buf = np.empty(size * (C * tiles_h + gap), dtype=x.dtype)
+    M_buf = np.empty(size * (C_out * tiles_h + gap), dtype=x.dtype)
+    E, O, row, t = _input_buffers(x, tiles_h, tiles_w, group)
+    s = np.empty((8, group * (tiles_w + 1)), dtype=x.dtype)
     for n0 in range(lo, hi, group):
         g = min(group, hi - n0)
-        tiles = g * half - 1
-        V = _slabs(V_buf, C * tiles_h, gap, tiles)
-        M = _slabs(M_buf, C_out * tiles_h, gap, tiles)
-        _group_input(x, n0, g, ph, pw, tiles_h, tiles_w, V, E, O, row, t)
+        V, M, tiles = _group_slabs(V_buf, M_buf, C, C_out, tiles_h, tiles_w, g, gap)
+        _group_input(x, n0, g, 0, C, ph, pw, tiles_h, tiles_w, V, tiles_h, 0, E, O, row, t)
         for ab in range(16):  # M[a, b] = U[a, b] (C_out, C) @ V[a, b] (C, tiles_h*tiles)
             np.dot(U[ab], V[ab, :C * tiles_h].reshape((C, tiles_h * tiles)),
                    M[ab, :C_out * tiles_h].reshape((C_out, tiles_h * tiles)))
-        _group_output(M, n0, g, tiles_h, tiles_w, y, s)
+        _group_output(M, n0, g, 0, C_out, tiles_h, 0, tiles_h, tiles_w, y, s)
         if has_bias:
             add_bias(y.reshape((y.shape[0], y.shape[1], y.shape[2] * y.shape[3])), n0, g, bias)
     return y
@@ -522,25 +421,19 @@ def _fused_conv(x, U, ph, pw, tiles_h, tiles_w, y, lo, hi, group, gap, bias, has
 @njit(cache=True, nogil=True)
 def _fused_grad_filter(x, grad_y, ph, pw, tiles_h, tiles_w, lo, hi, group, gap):
     C, C_out = x.shape[1], grad_y.shape[1]
-    half = tiles_w + 1
-    V_buf = np.empty(16 * (C * tiles_h + gap) * group * half, dtype=x.dtype)
-    dM_buf = np.empty(16 * (C_out * tiles_h + gap) * group * half, dtype=x.dtype)
+    cols = group * (tiles_w + 1)
+    V_buf = np.empty(16 * cols * (C * tiles_h + gap), dtype=x.dtype)
+    dM_buf = np.empty(16 * cols * (C_out * tiles_h + gap), dtype=x.dtype)
     grad_U = np.zeros((16, C_out, C), dtype=x.dtype)
     product = np.empty((C_out, C), dtype=x.dtype)
-    E = np.zeros((2 * tiles_h + 2, group * half), dtype=x.dtype)
-    O = np.zeros((2 * tiles_h + 2, group * half), dtype=x.dtype)
-    row = np.zeros(2 * group * half, dtype=x.dtype)
-    t = np.empty((8, group * half), dtype=x.dtype)
-    E2 = np.zeros((2, group * half), dtype=x.dtype)
-    O2 = np.zeros((2, group * half), dtype=x.dtype)
-    p = np.empty((8, group * half), dtype=x.dtype)
+    E, O, row, t = _input_buffers(x, tiles_h, tiles_w, group)
+    E2, O2 = np.zeros((2, cols), dtype=x.dtype), np.zeros((2, cols), dtype=x.dtype)
+    p = np.empty((8, cols), dtype=x.dtype)
     for n0 in range(lo, hi, group):
         g = min(group, hi - n0)
-        tiles = g * half - 1
-        V = _slabs(V_buf, C * tiles_h, gap, tiles)
-        dM = _slabs(dM_buf, C_out * tiles_h, gap, tiles)
-        _group_input(x, n0, g, ph, pw, tiles_h, tiles_w, V, E, O, row, t)
-        _group_grad_output(grad_y, n0, g, tiles_h, tiles_w, dM, E2, O2, p)
+        V, dM, tiles = _group_slabs(V_buf, dM_buf, C, C_out, tiles_h, tiles_w, g, gap)
+        _group_input(x, n0, g, 0, C, ph, pw, tiles_h, tiles_w, V, tiles_h, 0, E, O, row, t)
+        _group_grad_output(grad_y, n0, g, 0, C_out, tiles_h, 0, tiles_h, tiles_w, dM, E2, O2, p)
         for ab in range(16):  # grad_U[a, b] += dM[a, b] (C_out, n) @ V[a, b]^T (n, C)
             np.dot(dM[ab, :C_out * tiles_h].reshape((C_out, tiles_h * tiles)),
                    V[ab, :C * tiles_h].reshape((C, tiles_h * tiles)).T, product)
