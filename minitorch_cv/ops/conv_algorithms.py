@@ -16,7 +16,7 @@ error of their own, see ``docs/design.md``).
   (``winograd_grad_weight``). On the CPU, where one sample's transformed input and products fit
   one core's L2 cache, the transforms and the GEMMs run per small group of samples inside one
   compiled loop (``winograd_fused_conv``, ``winograd_fused_grad_filter``: the same arithmetic,
-  1.1-1.3x faster forward + backward, as their comment in ``kernels/cpu/winograd.py`` says);
+  1.1-1.3x faster forward + backward, as their comment in ``kernels/cpu/winograd_fused.py`` says);
   otherwise, and on GPUs, block by block as written below.
 - ``Direct``: the definition's loops (``kernels/cpu/direct.py``), any geometry; CPU only.
 """

@@ -141,7 +141,7 @@ pipeline everywhere (the textbook steps called from Python, block by block), to 
 The numbers are the same up to rounding (the GEMMs sum the same products, over other blocks)."""
 
 FUSED_GROUP_SHARE = {"im2col": 8, "winograd_conv": 2, "winograd_grad_filter": 2}
-"""The fused CPU kernels (``kernels/cpu/conv.py``, ``kernels/cpu/winograd.py``) take groups of
+"""The fused CPU kernels (``kernels/cpu/conv.py``, ``kernels/cpu/winograd_fused.py``) take groups of
 samples whose buffers fill this fraction of ``GEMM_BLOCK_BYTES`` (one core's L2): an eighth of
 it for im2col's columns, half for Winograd's V and M (or V and dM), whose transforms run along
 the whole group (longer loops) and whose weight-gradient GEMMs sum over the group's tiles.

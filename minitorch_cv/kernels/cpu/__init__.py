@@ -18,10 +18,10 @@ parts of a batch on their own threads
 
 The other convolution algorithms' kernels: Winograd F(2x2, 3x3) transforms (``winograd.py``,
 also on the GPU; CPU-only extras: ``winograd_output_transform_into`` writes a block's output in
-place, ``winograd_fused_conv`` / ``winograd_fused_grad_filter`` run the transforms and the GEMMs
-between them per small group of samples, in the L2 cache; they call BLAS through SciPy, and are
-absent where SciPy is not installed) and direct convolution (``direct.py``, CPU only);
-``minitorch_cv.backends.conv`` chooses between them and im2col.
+place; ``winograd_fused.py``: ``winograd_fused_conv`` / ``winograd_fused_grad_filter`` run the
+transforms and the GEMMs between them per small group of samples, in the L2 cache; they call
+BLAS through SciPy, and are absent where SciPy is not installed) and direct convolution
+(``direct.py``, CPU only); ``minitorch_cv.backends.conv`` chooses between them and im2col.
 """
 
 from importlib.util import find_spec
@@ -51,7 +51,7 @@ from .winograd import (
 if find_spec("scipy") is not None:  # Numba's np.dot, which they call, needs SciPy's BLAS
     from .conv import im2col_fused_backward, im2col_fused_forward
     from .threads import load_scipy_blas
-    from .winograd import winograd_fused_conv, winograd_fused_grad_filter
+    from .winograd_fused import winograd_fused_conv, winograd_fused_grad_filter
 
 __all__ = [
     "add",
