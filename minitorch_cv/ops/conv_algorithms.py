@@ -90,7 +90,7 @@ class Im2col:
     def fused_backward(K, xp, x, weight, grad_out, geo, need_x, need_w):
         N = x.shape[0]
         per_sample = x.shape[1] * geo.kh * geo.kw * geo.out_h * geo.out_w * x.dtype.itemsize
-        group = fused_group(K, "im2col", per_sample, N)
+        group = fused_group(K, "im2col", per_sample, N) or 1  # 0: settings changed since forward
         x, grad_out = xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out)
         weight_t = textbook.transposed_weight(xp, weight, geo.groups)
         grad_x = xp.empty(x.shape, dtype=x.dtype) if need_x else None
@@ -131,7 +131,7 @@ def winograd_conv(K, xp, x, weight, ph, pw, out_h, out_w, keep=False, bias=None)
     """x (N, C, H, W) * weight (C_out, C, 3, 3) (+ bias), stride 1, padding (ph, pw) (may be
     negative) -> (N, C_out, out_h, out_w), in blocks of samples over threads like im2col; and
     ``(chunk, transformed input blocks)`` for the weight gradient (the blocks only if ``keep``),
-    or None where the fused CPU kernel ran (``conv_schedule.winograd_group``)."""
+    or None where the fused CPU kernel ran (``conv_schedule.fused_group``)."""
     N, C = x.shape[:2]
     C_out = weight.shape[0]
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)

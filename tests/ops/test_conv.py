@@ -457,3 +457,18 @@ def test_conv2d_runs_fused_im2col_per_group_of_samples_over_threads(monkeypatch)
         chunk = ranges[0][1]
         assert chunk % 2 == 0 and [(lo, hi) for lo, hi, _ in ranges] == [
             (lo, min(11, lo + chunk)) for lo in range(0, 11, chunk)]
+
+
+def test_conv2d_backward_after_the_fused_kernels_are_switched_off(monkeypatch):
+    # forward ran the fused kernels; switched off before backward, backward still completes
+    # (with the fused kernels, as forward kept nothing for the block pipeline) and matches
+    x, w = mt.randn(3, 2, 6, 6, requires_grad=True), mt.randn(4, 2, 3, 3, requires_grad=True)
+    with conv_backend.flags(algorithm="im2col"):
+        y = F.conv2d(x, w, padding=1, stride=2)
+        monkeypatch.setattr(schedule, "FUSED_KERNELS", False)
+        y.sum().backward()
+        xt = torch.from_numpy(x.detach().numpy()).requires_grad_(True)
+        wt = torch.from_numpy(w.detach().numpy()).requires_grad_(True)
+        TF.conv2d(xt, wt, padding=1, stride=2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-4, atol=1e-4)
