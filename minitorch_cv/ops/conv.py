@@ -128,7 +128,7 @@ class Conv2d(Function):
         check_kernel_dtype(x, "conv2d")
         K, xp = kernels.for_device(ctx.device), ctx.xp
         N, C, H, W = x.shape
-        C_out, _, kh, kw = weight.shape
+        kh, kw = weight.shape[2:]
         (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
         out_h = conv_output_size(H, kh, sh, ph, dh)
         out_w = conv_output_size(W, kw, sw, pw, dw)

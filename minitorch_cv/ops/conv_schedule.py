@@ -94,6 +94,12 @@ The same limits apply to a Winograd layer's transformed input (about 4x its inpu
 its weight gradient."""
 
 
+def thread_count(K) -> int:
+    """Threads the kernels of namespace ``K`` run on (``K.num_threads()``; 1 without it: GPUs)."""
+    threads = getattr(K, "num_threads", None)
+    return threads() if threads is not None else 1
+
+
 def batch_chunk(N: int, per_sample_bytes: int, budget: int | None = None) -> int:
     """How many samples fit the im2col budget (at least 1)."""
     budget = IM2COL_BUDGET_BYTES if budget is None else budget
@@ -125,8 +131,7 @@ def split_batch(K, blocks, N: int, chunk: int) -> list:
     take the parts in turn, each running Numba and BLAS single-threaded (why:
     ``kernels/cpu/threads.py``). Otherwise one part, the whole batch, on this thread."""
     n_blocks = -(-N // chunk)
-    threads = getattr(K, "num_threads", None)
-    threads = threads() if threads is not None else 1
+    threads = thread_count(K)
     if threads <= 1 or n_blocks <= 1 or getattr(K, "run_split", None) is None:
         return [blocks(0, N)]
     parts = min(n_blocks, threads * PARTS_PER_THREAD)
@@ -163,8 +168,7 @@ def fused_group(K, kernel: str, per_sample: int, N: int) -> int:
     if not FUSED_KERNELS or not hasattr(K, name) or per_sample > GEMM_BLOCK_BYTES:
         return 0
     K.load_scipy_blas()  # here, on the calling thread, before parts of the batch run on others
-    threads = getattr(K, "num_threads", None)
-    threads = threads() if threads is not None else 1
+    threads = thread_count(K)
     group = GEMM_BLOCK_BYTES // FUSED_GROUP_SHARE[kernel] // max(per_sample, 1)
     return max(1, min(group, -(-N // threads)))
 
@@ -181,8 +185,7 @@ others (``PARTS_PER_THREAD`` keeps 4 for the block pipeline, measured under load
 def calls_of_groups(K, N: int, group: int) -> int:
     """Samples per call of a fused kernel: whole groups, ``FUSED_PARTS_PER_THREAD`` calls per
     thread (each call allocates its buffers once and runs its groups one after the other)."""
-    threads = getattr(K, "num_threads", None)
-    threads = threads() if threads is not None else 1
+    threads = thread_count(K)
     groups = -(-N // (group * threads * FUSED_PARTS_PER_THREAD))
     return group * max(1, groups)
 

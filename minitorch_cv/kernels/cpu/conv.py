@@ -333,6 +333,7 @@ def im2col_fused_forward(x, weight, kh, kw, sh, sw, ph, pw, dh, dw, y, lo, hi, g
                          f"{kh}x{kw}, and y C-contiguous; got weight {weight.shape}")
     bias = _checked_bias("im2col_fused_forward", bias, y)
     load_scipy_blas()
+    keep_freed_memory()  # the column buffers are allocated in every call (memory.py)
     out_h, out_w = y.shape[2], y.shape[3]
     _fused_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight), int(kh), int(kw),
                    int(sh), int(sw), int(ph), int(pw), int(dh), int(dw), out_h, out_w,
@@ -374,6 +375,7 @@ def im2col_fused_backward(x, weight_t, grad_y, kh, kw, sh, sw, ph, pw, dh, dw, g
         raise ValueError(f"im2col_fused_backward: grad_x must be a C-contiguous {x.dtype} array "
                          f"of x's shape {x.shape}, got {grad_x.dtype} {grad_x.shape}")
     load_scipy_blas()
+    keep_freed_memory()
     out_h, out_w = grad_y.shape[2], grad_y.shape[3]
     grad_y = np.ascontiguousarray(grad_y).reshape(grad_y.shape[0], grad_y.shape[1], -1)
     need_x = grad_x is not None

@@ -50,15 +50,15 @@ _scipy_blas_lock = threading.Lock()
 
 def load_scipy_blas() -> None:
     """Numba's ``np.dot`` calls SciPy's BLAS, a library of its own beside NumPy's: the fused
-    convolution kernels (``conv.py``, ``winograd.py``) load it before their first call, with one
-    thread. Their GEMMs are sized for one core's cache, and the ops run parts of a batch side by
-    side (a 64-channel Winograd weight gradient took 11.2 ms with that BLAS on 2 threads against
-    8.1 on one, on 2 cores). ``run_split`` then limits it too while parts run. Side effect: SciPy's
-    own linear algebra (``scipy.linalg``) runs on one thread in this process, as it would with
-    ``OPENBLAS_NUM_THREADS=1``. ``ops/conv_schedule.fused_group`` calls it on the thread that
-    starts a convolution, before parts of the batch go to helper threads: the first calls from
-    the helpers set one thread and read back two (SciPy's OpenBLAS 0.3.30), and the first
-    convolutions then ran that BLAS on two threads."""
+    convolution kernels (``conv.py``, ``winograd_fused.py``) load it before their first call,
+    with one thread. Their GEMMs are sized for one core's cache, and the ops run parts of a
+    batch side by side (a 64-channel Winograd weight gradient took 11.2 ms with that BLAS on 2
+    threads against 8.1 on one, on 2 cores). ``run_split`` then limits it too while parts run.
+    Side effect: SciPy's own linear algebra (``scipy.linalg``) runs on one thread in this
+    process, as it would with ``OPENBLAS_NUM_THREADS=1``. ``ops/conv_schedule.fused_group``
+    calls it on the thread that starts a convolution, before parts of the batch go to helper
+    threads: the first calls from the helpers set one thread and read back two (SciPy's OpenBLAS
+    0.3.30), and the first convolutions then ran that BLAS on two threads."""
     global _scipy_blas_loaded
     if _scipy_blas_loaded:
         return
